@@ -1,0 +1,117 @@
+// sts-vend commands. Exit codes: 0 success, 1 invalid config or input, 2 usage error, 3 denied (explain).
+import { parseArgs } from 'node:util'
+import { ConfigError, loadConfigFile } from './config/index.ts'
+
+export const EXIT = { ok: 0, invalid: 1, usage: 2, denied: 3 } as const
+
+export class UsageError extends Error {}
+
+export interface CliIo {
+  out: (text: string) => void
+  err: (text: string) => void
+  env: NodeJS.ProcessEnv
+}
+
+export interface Command {
+  summary: string
+  help: string
+  run(argv: string[], io: CliIo): Promise<number>
+}
+
+const serve: Command = {
+  summary: 'run the service',
+  help: `Usage: sts-vend serve --config FILE
+
+Starts the service with the config FILE (or $STS_VEND_CONFIG). Its own Alibaba identity comes from the
+standard credential chain (ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET, credentials file, RAM role ARN, ECS RAM
+role, OIDC/RRSA, credentials URI). SIGTERM or SIGINT drains in-flight requests and exits 0.
+
+Exit codes: 1 invalid config, 2 usage error.`,
+  async run(argv, io) {
+    const { values } = parseArgs({
+      args: argv,
+      options: { config: { type: 'string', short: 'c' } },
+      strict: true,
+    })
+    const path = values.config ?? io.env['STS_VEND_CONFIG']
+    if (!path) throw new UsageError('serve needs --config FILE or STS_VEND_CONFIG')
+    const { main } = await import('./server.ts')
+    await main(path)
+    return new Promise<number>(() => {})
+  },
+}
+
+const checkConfig: Command = {
+  summary: 'validate a config file and print a summary',
+  help: `Usage: sts-vend check-config FILE
+       sts-vend check-config --config FILE
+
+Validates FILE as sts-vend would at start: schema, defaults, cross references, and for every rule the
+containment proof and the worst-case policy length. Prints a one-line summary.
+
+Exit codes: 0 valid, 1 invalid (every problem listed with its path), 2 usage error.`,
+  async run(argv, io) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { config: { type: 'string', short: 'c' } },
+      allowPositionals: true,
+      strict: true,
+    })
+    const path = values.config ?? positionals[0]
+    if (!path || positionals.length > (values.config ? 0 : 1))
+      throw new UsageError('check-config needs one FILE')
+    const config = loadConfigFile(path)
+    io.out(
+      `${path}: ok — ${config.issuers.length} issuer(s), ${config.rules.length} rule(s): ${config.rules.map((r) => r.id).join(', ')}\n`,
+    )
+    return EXIT.ok
+  },
+}
+
+export const COMMANDS: Record<string, Command> = {
+  serve,
+  'check-config': checkConfig,
+}
+
+function usage(): string {
+  const names = Object.keys(COMMANDS)
+  const width = Math.max(...names.map((n) => n.length))
+  return `Usage: sts-vend <command> [options]
+
+Commands:
+${names.map((n) => `  ${n.padEnd(width)}  ${COMMANDS[n]?.summary}`).join('\n')}
+
+Run 'sts-vend <command> --help' for a command's options and exit codes.
+`
+}
+
+/** Runs one CLI invocation and returns its exit code. Never calls process.exit itself. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    ;(name === undefined ? io.err : io.out)(usage())
+    return name === undefined ? EXIT.usage : EXIT.ok
+  }
+  const command = COMMANDS[name]
+  if (!command) {
+    io.err(`sts-vend: unknown command "${name}"\n\n${usage()}`)
+    return EXIT.usage
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(`${command.help}\n`)
+    return EXIT.ok
+  }
+  try {
+    return await command.run(rest, io)
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`sts-vend ${name}: ${(err as Error).message}\nRun 'sts-vend ${name} --help'.\n`)
+      return EXIT.usage
+    }
+    if (err instanceof ConfigError) {
+      io.err(`sts-vend ${name}: ${err.message}\n`)
+      return EXIT.invalid
+    }
+    throw err
+  }
+}

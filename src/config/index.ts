@@ -1,0 +1,10 @@
+export {
+  ConfigError,
+  type ConfigProblem,
+  formatPath,
+  loadConfig,
+  loadConfigFile,
+  parseConfigText,
+} from './load.ts'
+export { isLoopbackHost } from './loopback.ts'
+export * from './schema.ts'

@@ -1,0 +1,298 @@
+// The config schema of design §3: zod, strict objects (a typo must not silently disable a limit), documented defaults.
+import { z } from 'zod'
+import { isLoopbackHost } from './loopback.ts'
+
+/** Asymmetric JWS algorithms an issuer may use. `none` and HS* are never accepted. */
+export const JWS_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const
+
+export const ACCESS_PRESETS = [
+  'read',
+  'upload-only',
+  'read-write',
+  'read-write-delete',
+  'ossbrowser',
+] as const
+export type AccessPreset = (typeof ACCESS_PRESETS)[number]
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+const idSchema = z.string().regex(ID, 'must be 1-64 of [A-Za-z0-9._-], starting with a letter or digit')
+const positiveInt = z.number().int().positive()
+const noTemplate = (what: string) =>
+  z.string().refine((v) => !v.includes('${'), `template variables are not allowed in ${what}`)
+
+function httpsUrl(what: string) {
+  return z.string().superRefine((value, ctx) => {
+    let url: URL
+    try {
+      url = new URL(value)
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `${what} must be an absolute URL` })
+      return
+    }
+    if (url.protocol === 'https:') return
+    if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return
+    ctx.addIssue({ code: 'custom', message: `${what} must use https (http only on a loopback host)` })
+  })
+}
+
+const originSchema = z.string().superRefine((value, ctx) => {
+  if (value === '*') {
+    ctx.addIssue({ code: 'custom', message: '"*" is refused: list exact origins' })
+    return
+  }
+  let url: URL | undefined
+  try {
+    url = new URL(value)
+  } catch {
+    url = undefined
+  }
+  if (!url || url.origin !== value || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be an exact origin like https://app.example.com, got ${JSON.stringify(value)}`,
+    })
+  }
+})
+
+const serverSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8080),
+  trustProxyHops: z
+    .number({ error: 'must be a number of proxy hops (0 or more), never true' })
+    .int()
+    .min(0)
+    .default(0),
+  cors: z.strictObject({ origins: z.array(originSchema).default([]) }).default({ origins: [] }),
+  bodyLimitBytes: positiveInt.default(16384),
+  simulate: z.boolean().default(true),
+  requestTimeoutMs: positiveInt.default(15000),
+})
+
+const stsSchema = z.strictObject({
+  endpoint: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:]+\](:\d{1,5})?$/, 'must be host[:port]')
+    .default('sts.cn-hangzhou.aliyuncs.com'),
+  protocol: z.enum(['https', 'http']).default('https'),
+  region: z.string().min(1).default('cn-hangzhou'),
+  connectTimeoutMs: positiveInt.default(2000),
+  readTimeoutMs: positiveInt.default(5000),
+  maxAttempts: z.number().int().min(1).max(10).default(3),
+  maxCallsPerSecond: positiveInt.default(80),
+})
+
+const windowSchema = (limit: number) =>
+  z.strictObject({ limit: positiveInt.default(limit), windowSeconds: positiveInt.default(60) })
+
+const limitsSchema = z.strictObject({
+  store: z.enum(['memory', 'redis']).default('memory'),
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .default('redis://127.0.0.1:6379'),
+  perIp: windowSchema(300).default({ limit: 300, windowSeconds: 60 }),
+  perSubject: windowSchema(60).default({ limit: 60, windowSeconds: 60 }),
+})
+
+const cacheSchema = z.strictObject({
+  maxEntries: positiveInt.default(10000),
+  minRemainingSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(899, 'must be < 900 (the shortest STS session)')
+    .default(300),
+})
+
+const issuerSchema = z
+  .strictObject({
+    id: idSchema,
+    issuer: httpsUrl('issuer'),
+    audiences: z.array(z.string().min(1)).min(1, 'at least one audience is required'),
+    jwksUri: httpsUrl('jwksUri').optional(),
+    discovery: z.boolean().optional(),
+    algorithms: z
+      .array(
+        z.string().superRefine((alg, ctx) => {
+          if (alg.toLowerCase() === 'none' || /^HS/i.test(alg)) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `algorithm "${alg}" is refused: only asymmetric algorithms`,
+            })
+          } else if (!(JWS_ALGORITHMS as readonly string[]).includes(alg)) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `unknown algorithm "${alg}"; one of ${JWS_ALGORITHMS.join(', ')}`,
+            })
+          }
+        }),
+      )
+      .min(1, 'at least one algorithm is required'),
+    clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
+    maxTokenAgeSeconds: positiveInt.optional(),
+    typ: z.string().min(1).optional(),
+  })
+  .superRefine((issuer, ctx) => {
+    const hasJwks = issuer.jwksUri !== undefined
+    const hasDiscovery = issuer.discovery === true
+    if (hasJwks === hasDiscovery) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'give exactly one of jwksUri or discovery: true',
+        path: ['jwksUri'],
+      })
+    }
+  })
+
+const scalar = z.union([z.string(), z.number(), z.boolean()])
+
+const conditionSchema = z
+  .strictObject({
+    equals: scalar.optional(),
+    in: z.array(scalar).min(1).optional(),
+    contains: scalar.optional(),
+    matches: z
+      .string()
+      .superRefine((source, ctx) => {
+        try {
+          new RegExp(source, 'u')
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` })
+        }
+      })
+      .optional(),
+    exists: z.boolean().optional(),
+  })
+  .refine(
+    (c) => Object.values(c).some((v) => v !== undefined),
+    'give one of equals, in, contains, matches, exists',
+  )
+
+const accessPointSchema = z.strictObject({
+  name: noTemplate('accessPoint.name').pipe(
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{1,18}[a-z0-9]$/, 'must be an access point name (3-19 of a-z, 0-9, -)'),
+  ),
+  alias: noTemplate('accessPoint.alias').pipe(
+    z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, 'must be an access point alias'),
+  ),
+  accountId: z.string().regex(/^\d{16}$/, 'must be a 16-digit account id'),
+})
+
+const ossSchema = z
+  .strictObject({
+    bucket: noTemplate('bucket')
+      .pipe(
+        z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, 'must be a bucket name (3-63 of a-z, 0-9, -)'),
+      )
+      .optional(),
+    accessPoint: accessPointSchema.optional(),
+    region: z.string().regex(/^[a-z]{2,}-[a-z0-9-]+$/, 'must be a region id like cn-hangzhou'),
+    endpoint: z.string().min(1).nullable().default(null),
+    prefix: z.string().min(1),
+    access: z.enum(ACCESS_PRESETS).optional(),
+    actions: z
+      .array(z.string().regex(/^oss:[A-Za-z]+$/, 'must be an oss:Action'))
+      .min(1)
+      .optional(),
+  })
+  .superRefine((oss, ctx) => {
+    if ((oss.bucket === undefined) === (oss.accessPoint === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'give exactly one of bucket or accessPoint', path: ['bucket'] })
+    }
+    if ((oss.access === undefined) === (oss.actions === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'give exactly one of access (a preset) or actions',
+        path: ['access'],
+      })
+    }
+  })
+
+const cidrSchema = z.string().superRefine((value, ctx) => {
+  const [ip, bits, extra] = value.split('/')
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip ?? '')
+  const okV4 = v4 !== null && v4.slice(1).every((o) => Number(o) <= 255)
+  const okV6 = !okV4 && /^[0-9A-Fa-f:]+$/.test(ip ?? '') && (ip ?? '').includes(':')
+  const max = okV4 ? 32 : 128
+  const okBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max)
+  if (!(okV4 || okV6) || !okBits || extra !== undefined) {
+    ctx.addIssue({ code: 'custom', message: `must be an IP address or CIDR, got ${JSON.stringify(value)}` })
+  }
+})
+
+const ruleSchema = z.strictObject({
+  id: idSchema,
+  issuer: idSchema,
+  when: z
+    .record(z.string().regex(/^[^.\s][^\s]*$/, 'must be a claim name or dotted path'), conditionSchema)
+    .default({}),
+  roleArn: noTemplate('roleArn').pipe(
+    z
+      .string()
+      .regex(/^acs:ram::\d{1,32}:role\/[A-Za-z0-9.@_-]{1,64}$/, 'must be acs:ram::<account>:role/<name>'),
+  ),
+  externalId: z.string().min(1).nullable().default(null),
+  sessionName: z.string().min(1).default('${sub}'),
+  pattern: z
+    .string()
+    .superRefine((source, ctx) => {
+      try {
+        new RegExp(source, 'u')
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` })
+      }
+    })
+    .optional(),
+  oss: ossSchema,
+  conditions: z
+    .strictObject({
+      sourceIp: z.union([z.literal('request'), z.array(cidrSchema).min(1), z.null()]).default(null),
+      secureTransport: z.boolean().default(true),
+    })
+    .default({ sourceIp: null, secureTransport: true }),
+  durationSeconds: z
+    .strictObject({
+      default: z.number().int().min(900).max(43200).default(3600),
+      max: z.number().int().min(900).max(43200, 'STS allows at most 43200 seconds').default(3600),
+    })
+    .default({ default: 3600, max: 3600 })
+    .refine((d) => d.default <= d.max, 'default must not exceed max'),
+})
+
+const consoleSchema = z.strictObject({
+  issuer: idSchema,
+  clientId: z.string().min(1),
+  scopes: z.array(z.string().min(1)).min(1).default(['openid', 'profile']),
+})
+
+export const configSchema = z.strictObject({
+  server: serverSchema.default(serverSchema.parse({})),
+  sts: stsSchema.default(stsSchema.parse({})),
+  limits: limitsSchema.default(limitsSchema.parse({})),
+  cache: cacheSchema.default(cacheSchema.parse({})),
+  issuers: z.array(issuerSchema).min(1, 'at least one issuer is required'),
+  console: consoleSchema.optional(),
+  rules: z.array(ruleSchema).min(1, 'at least one rule is required'),
+})
+
+export type Config = z.output<typeof configSchema>
+export type IssuerConfig = Config['issuers'][number]
+export type RuleConfig = Config['rules'][number]
+export type ConditionConfig = RuleConfig['when'][string]
+export type OssConfig = RuleConfig['oss']
+
+export { isLoopbackHost }
