@@ -26,16 +26,58 @@ export const SECRET_FIELDS = [
   'x-oss-security-token',
   'cookie',
   'set-cookie',
+  'password',
+  'client_secret',
+  'refresh_token',
+  'bearerToken',
+  'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+  'ALIBABA_CLOUD_SECURITY_TOKEN',
 ] as const
 
-function redactPaths(): string[] {
-  const paths: string[] = []
-  for (const field of SECRET_FIELDS) {
-    const key = /^[A-Za-z_$][\w$]*$/.test(field) ? field : `["${field}"]`
-    const join = (prefix: string) => (key.startsWith('[') ? `${prefix}${key}` : `${prefix}.${key}`)
-    paths.push(key, join('*'), join('*.*'), join('*.*.*'))
+/** Any key ending like this is a secret too, whatever precedes it (clientSecret, oidcToken, proxy-authorization). */
+const SECRET_SUFFIXES = ['secret', 'token', 'password', 'authorization', 'cookie'] as const
+
+const CENSOR = '[redacted]'
+/** Deeper than this, a subtree is replaced whole: a log line is not the place for it. */
+const MAX_DEPTH = 32
+
+const normalise = (key: string) => key.toLowerCase().replace(/[-_]/g, '')
+const SECRET_KEYS = new Set<string>(SECRET_FIELDS.map(normalise))
+
+/** True for a key that names a secret, in any casing and with or without `-`/`_` separators. */
+export function isSecretKey(key: string): boolean {
+  const n = normalise(key)
+  return SECRET_KEYS.has(n) || SECRET_SUFFIXES.some((suffix) => n.endsWith(suffix))
+}
+
+// Every secret key contains one of these stems, so a line with none of them is written unparsed
+// (the common case; the logger tests prove every SECRET_FIELDS entry is caught).
+const STEMS = ['secret', 'token', 'password', 'jwt', 'cookie', 'authorization']
+const MAY_HOLD_SECRET = new RegExp(STEMS.map((stem) => [...stem].join('[-_]*')).join('|'), 'i')
+
+function redactValue(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== 'object') return value
+  if (depth >= MAX_DEPTH) return '[too deep]'
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1))
+  // A null prototype keeps a "__proto__" key an ordinary key.
+  const out: Record<string, unknown> = Object.create(null)
+  for (const [key, item] of Object.entries(value)) {
+    out[key] = isSecretKey(key) ? CENSOR : redactValue(item, depth + 1)
   }
-  return paths
+  return out
+}
+
+/**
+ * Redacts one serialised log line. It works on the final JSON, so it sees what serializers, child
+ * bindings and error objects put there, at any depth (pino's own path redaction has a fixed depth).
+ */
+export function redactLine(line: string): string {
+  if (!MAY_HOLD_SECRET.test(line)) return line
+  try {
+    return `${JSON.stringify(redactValue(JSON.parse(line), 0))}\n`
+  } catch {
+    return `${JSON.stringify({ level: 'error', msg: 'log line withheld: it could not be redacted' })}\n`
+  }
 }
 
 export interface LoggerOptions {
@@ -44,14 +86,14 @@ export interface LoggerOptions {
   destination?: DestinationStream
 }
 
-/** Creates the service logger. Secret fields at any depth up to four are replaced by "[redacted]". */
+/** Creates the service logger. The value of every secret key (see `isSecretKey`), at any depth, becomes "[redacted]". */
 export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(
     {
       level: options.level ?? process.env['LOG_LEVEL'] ?? 'info',
       base: { service: 'sts-vend' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: redactPaths(), censor: '[redacted]' },
+      hooks: { streamWrite: redactLine },
       formatters: { level: (label) => ({ level: label }) },
     },
     options.destination ?? pino.destination({ fd: 1, sync: false }),

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { parseDocument } from 'yaml'
 import type { z } from 'zod'
+import { ruleProblems } from '../policies/compile.ts'
 import { hostOf, isLoopbackHost } from './loopback.ts'
 import { type Config, configSchema } from './schema.ts'
 
@@ -49,22 +50,25 @@ const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
 /** Checks that span fields; run on the raw input so they report even when other fields are invalid. */
 function crossProblems(raw: Raw): ConfigProblem[] {
   const problems: ConfigProblem[] = []
-  const duplicates = (items: unknown[], where: string) => {
+  const duplicates = (items: unknown[], where: string, field = 'id', why = '') => {
     const seen = new Map<string, number>()
     items.forEach((item, i) => {
-      if (!isObject(item) || typeof item['id'] !== 'string') return
-      const first = seen.get(item['id'])
-      if (first === undefined) seen.set(item['id'], i)
+      const value = isObject(item) ? item[field] : undefined
+      if (typeof value !== 'string') return
+      const first = seen.get(value)
+      if (first === undefined) seen.set(value, i)
       else
         problems.push({
-          path: `${where}[${i}].id`,
-          message: `duplicate id "${item['id']}" (also ${where}[${first}])`,
+          path: `${where}[${i}].${field}`,
+          message: `duplicate ${field} "${value}" (also ${where}[${first}])${why}`,
         })
     })
   }
   const issuers = list(raw['issuers'])
   const rules = list(raw['rules'])
   duplicates(issuers, 'issuers')
+  // Tokens are matched to an issuer by their exact iss; two issuers with one URL could not be told apart.
+  duplicates(issuers, 'issuers', 'issuer', ': tokens could not be told apart')
   duplicates(rules, 'rules')
   const issuerIds = new Set(
     issuers
@@ -72,13 +76,21 @@ function crossProblems(raw: Raw): ConfigProblem[] {
       .map((i) => i['id'])
       .filter((id) => typeof id === 'string'),
   )
+  // Without an issuers list, zod already reports it; naming every rule's issuer "unknown" would be noise.
+  const issuersListed = Array.isArray(raw['issuers'])
   rules.forEach((rule, i) => {
-    if (isObject(rule) && typeof rule['issuer'] === 'string' && !issuerIds.has(rule['issuer'])) {
+    if (
+      issuersListed &&
+      isObject(rule) &&
+      typeof rule['issuer'] === 'string' &&
+      !issuerIds.has(rule['issuer'])
+    ) {
       problems.push({ path: `rules[${i}].issuer`, message: `unknown issuer "${rule['issuer']}"` })
     }
   })
   const consoleSection = raw['console']
   if (
+    issuersListed &&
     isObject(consoleSection) &&
     typeof consoleSection['issuer'] === 'string' &&
     !issuerIds.has(consoleSection['issuer'])
@@ -104,19 +116,55 @@ function crossProblems(raw: Raw): ConfigProblem[] {
         'true would trust every X-Forwarded-For hop and let anyone bypass per-IP limits; give the number of proxies',
     })
   }
+  problems.push(...misplacedTemplates(raw))
+  return problems
+}
+
+/**
+ * Design §4: `${` is a template only in a rule's prefix, sessionName and externalId. Anywhere else it
+ * would be taken literally (an audience of "${sub}"), never what was meant. The other fields of a
+ * rule have their own checks (schema, policy proofs); this covers the rest of the document.
+ */
+function misplacedTemplates(raw: Raw): ConfigProblem[] {
+  const problems: ConfigProblem[] = []
+  const walk = (value: unknown, path: (string | number)[]): void => {
+    if (typeof value === 'string' && value.includes('${')) {
+      problems.push({
+        path: formatPath(path),
+        message: "template variables are allowed only in a rule's oss.prefix, sessionName and externalId",
+      })
+    }
+    const entries = Array.isArray(value) ? [...value.entries()] : isObject(value) ? Object.entries(value) : []
+    for (const [key, item] of entries) walk(item, [...path, key])
+  }
+  for (const [key, value] of Object.entries(raw)) {
+    if (key !== 'rules') walk(value, [key])
+  }
+  list(raw['rules']).forEach((rule, i) => {
+    if (isObject(rule)) walk(rule['when'], ['rules', i, 'when'])
+  })
   return problems
 }
 
 /** Parses YAML text into a plain value; syntax errors and duplicate keys become problems. */
 export function parseConfigText(text: string): { value: unknown; problems: ConfigProblem[] } {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false })
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true })
   if (doc.errors.length > 0) {
     return {
       value: undefined,
-      problems: doc.errors.map((e) => ({ path: '', message: `YAML: ${e.message.split('\n')[0]}` })),
+      // The first line names the problem and its place ("... at line 3, column 3:"); the rest is a code frame.
+      problems: doc.errors.map((e) => ({
+        path: '',
+        message: `YAML: ${(e.message.split('\n')[0] ?? '').replace(/:$/, '')}`,
+      })),
     }
   }
-  return { value: doc.toJS({ maxAliasCount: 50 }), problems: [] }
+  try {
+    return { value: doc.toJS({ maxAliasCount: 50 }), problems: [] }
+  } catch (err) {
+    // yaml throws (a ReferenceError) on an alias bomb; it is a bad config, not a crash.
+    return { value: undefined, problems: [{ path: '', message: `YAML: ${(err as Error).message}` }] }
+  }
 }
 
 /**
@@ -136,7 +184,13 @@ export function loadConfig(input: string | unknown): Config {
   // A cross-field message that explains a field replaces zod's generic one for that field.
   const explained = new Set(cross.map((p) => p.path))
   const schemaProblems = result.success ? [] : zodProblems(result.error).filter((p) => !explained.has(p.path))
-  const problems = [...schemaProblems, ...cross]
+  // The policy engine's load-time proofs (templates, containment, worst-case length), for every rule that parses.
+  const ruleSchema = configSchema.shape.rules.element
+  const proofs = list(value['rules']).flatMap((raw, i) => {
+    const rule = ruleSchema.safeParse(raw)
+    return rule.success ? ruleProblems(rule.data, i, raw) : []
+  })
+  const problems = [...schemaProblems, ...cross, ...proofs]
   const unique = problems.filter(
     (p, i) => problems.findIndex((q) => q.path === p.path && q.message === p.message) === i,
   )

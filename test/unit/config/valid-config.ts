@@ -1,0 +1,56 @@
+// A minimal valid config as a plain object, fresh on every call, for tests that break one thing at a time.
+
+export type RawConfig = Record<string, unknown> & {
+  issuers: Record<string, unknown>[]
+  rules: (Record<string, unknown> & { oss: Record<string, unknown> })[]
+}
+
+/** The `${sub}` template variable of sts-vend configs (not a JavaScript placeholder). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: this is sts-vend's own template syntax
+export const SUB = '${sub}'
+
+/** One issuer (`corp`) and one rule (`app-users`); every other key is left to its default. */
+export function validConfig(): RawConfig {
+  return {
+    issuers: [
+      {
+        id: 'corp',
+        issuer: 'https://id.example.com/',
+        audiences: ['sts-vend'],
+        jwksUri: 'https://id.example.com/.well-known/jwks.json',
+        algorithms: ['RS256', 'ES256'],
+      },
+    ],
+    rules: [
+      {
+        id: 'app-users',
+        issuer: 'corp',
+        roleArn: 'acs:ram::1234567890123456:role/oss-app-user',
+        oss: {
+          bucket: 'examplebucket',
+          region: 'cn-hangzhou',
+          prefix: `users/${SUB}/`,
+          access: 'read-write',
+        },
+      },
+    ],
+  }
+}
+
+/** The same config as YAML text, for tests of the text path (duplicate keys, five mistakes). */
+export const VALID_YAML = `issuers:
+  - id: corp
+    issuer: https://id.example.com/
+    audiences: [sts-vend]
+    jwksUri: https://id.example.com/.well-known/jwks.json
+    algorithms: [RS256, ES256]
+rules:
+  - id: app-users
+    issuer: corp
+    roleArn: acs:ram::1234567890123456:role/oss-app-user
+    oss:
+      bucket: examplebucket
+      region: cn-hangzhou
+      prefix: "users/\${sub}/"
+      access: read-write
+`
