@@ -1,0 +1,172 @@
+// The emulator's YAML config (design §10): accounts, AccessKeys, roles and trust, buckets, access points, throttle, faults.
+import { readFileSync } from 'node:fs'
+import { z } from 'zod'
+import { ConfigError, type ConfigProblem, formatPath, parseConfigText } from '../config/index.ts'
+import { faultSchema } from './faults.ts'
+import { isPolicyDocument } from './policy-grammar.ts'
+
+const accountId = z.string().regex(/^\d{16}$/, 'must be a 16-digit account id')
+const policyDocument = z
+  .record(z.string(), z.unknown())
+  .refine((doc) => isPolicyDocument(doc), 'must be a RAM policy {Version: "1", Statement: [...]}')
+const resourcePolicyDocument = z
+  .record(z.string(), z.unknown())
+  .refine(
+    (doc) => isPolicyDocument(doc, { resource: true }),
+    'must be a resource policy {Version: "1", Statement: [...]} whose statements name a Principal',
+  )
+
+const accessKeySchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9]{8,64}$/, 'must be 8-64 letters and digits'),
+  secret: z.string().min(8),
+  active: z.boolean().default(true),
+})
+
+const roleSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9.-]{1,64}$/, 'must be a RAM role name (1-64 of A-Z a-z 0-9 . -)'),
+  // RAM CreateRole: MaxSessionDuration 3600..43200, default 3600.
+  maxSessionDurationSeconds: z.number().int().min(3600).max(43200).default(3600),
+  trust: z.strictObject({
+    accounts: z.array(accountId).min(1, 'name at least one trusted account'),
+    externalId: z
+      .string()
+      .regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2-1224 of letters, digits and _+=,.@:/-')
+      .nullable()
+      .default(null),
+  }),
+  policy: policyDocument.default({
+    Version: '1',
+    Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+  }),
+})
+
+const accountSchema = z.strictObject({
+  id: accountId,
+  accessKeys: z.array(accessKeySchema).default([]),
+  roles: z.array(roleSchema).default([]),
+})
+
+const bucketSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, 'must be a bucket name'),
+  account: accountId,
+  region: z.string().regex(/^[a-z]{2,}-[a-z0-9-]+$/, 'must be a region id like cn-hangzhou'),
+  policy: resourcePolicyDocument.nullable().default(null),
+})
+
+const accessPointSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{1,18}[a-z0-9]$/, 'must be an access point name'),
+  alias: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, 'must be an access point alias'),
+  bucket: z.string().min(1),
+  networkOrigin: z.enum(['internet', 'vpc']).default('internet'),
+  policy: resourcePolicyDocument.nullable().default(null),
+})
+
+export const emulatorConfigSchema = z.strictObject({
+  accounts: z.array(accountSchema).min(1, 'at least one account is required'),
+  buckets: z.array(bucketSchema).default([]),
+  accessPoints: z.array(accessPointSchema).default([]),
+  // Alibaba's AssumeRole quota is 100/s per account (reference §3).
+  throttle: z.strictObject({ perSecond: z.number().int().min(1).default(100) }).default({ perSecond: 100 }),
+  faults: z.array(faultSchema).default([]),
+})
+
+export type EmulatorConfigInput = z.input<typeof emulatorConfigSchema>
+export type EmulatorConfig = z.output<typeof emulatorConfigSchema>
+export type EmulatorAccount = EmulatorConfig['accounts'][number]
+export type EmulatorRole = EmulatorAccount['roles'][number]
+
+function crossProblems(config: EmulatorConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = []
+  const accounts = new Map<string, number>()
+  const keys = new Map<string, string>()
+  config.accounts.forEach((account, i) => {
+    const first = accounts.get(account.id)
+    if (first !== undefined)
+      problems.push({ path: `accounts[${i}].id`, message: `duplicate account (also accounts[${first}])` })
+    accounts.set(account.id, i)
+    account.accessKeys.forEach((key, k) => {
+      const where = `accounts[${i}].accessKeys[${k}].id`
+      const seen = keys.get(key.id)
+      if (seen) problems.push({ path: where, message: `duplicate AccessKey id (also ${seen})` })
+      else keys.set(key.id, where)
+    })
+    const roles = new Set<string>()
+    account.roles.forEach((role, r) => {
+      const name = role.name.toLowerCase()
+      if (roles.has(name))
+        problems.push({ path: `accounts[${i}].roles[${r}].name`, message: `duplicate role "${role.name}"` })
+      roles.add(name)
+    })
+  })
+  const buckets = new Set<string>()
+  config.buckets.forEach((bucket, i) => {
+    if (buckets.has(bucket.name))
+      problems.push({ path: `buckets[${i}].name`, message: `duplicate bucket "${bucket.name}"` })
+    buckets.add(bucket.name)
+    if (!accounts.has(bucket.account))
+      problems.push({ path: `buckets[${i}].account`, message: `unknown account "${bucket.account}"` })
+  })
+  config.accessPoints.forEach((ap, i) => {
+    if (!buckets.has(ap.bucket))
+      problems.push({ path: `accessPoints[${i}].bucket`, message: `unknown bucket "${ap.bucket}"` })
+  })
+  return problems
+}
+
+/**
+ * Validates an emulator config given as a plain object (YAML already parsed). Throws ConfigError
+ * (`ERR_CONFIG_INVALID`) listing every problem with its path.
+ */
+export function parseEmulatorConfig(input: unknown): EmulatorConfig {
+  const result = emulatorConfigSchema.safeParse(input)
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => ({
+        path: formatPath(issue.path),
+        message:
+          issue.code === 'unrecognized_keys' ? `unknown key(s): ${issue.keys.join(', ')}` : issue.message,
+      })),
+    )
+  }
+  const problems = crossProblems(result.data)
+  if (problems.length > 0) throw new ConfigError(problems)
+  return result.data
+}
+
+/** Parses YAML text and validates it. Throws ConfigError on a YAML syntax error or an invalid config. */
+export function parseEmulatorConfigText(text: string): EmulatorConfig {
+  const parsed = parseConfigText(text)
+  if (parsed.problems.length > 0) throw new ConfigError(parsed.problems)
+  return parseEmulatorConfig(parsed.value)
+}
+
+/** Reads and validates an emulator config file. Throws ConfigError, also when the file cannot be read. */
+export function loadEmulatorConfigFile(path: string): EmulatorConfig {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new ConfigError([
+      { path: '', message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}` },
+    ])
+  }
+  return parseEmulatorConfigText(text)
+}
+
+/** The account owning `accessKeyId`, with the key, or undefined. */
+export function findAccessKey(
+  config: EmulatorConfig,
+  accessKeyId: string,
+): { account: EmulatorAccount; key: EmulatorAccount['accessKeys'][number] } | undefined {
+  for (const account of config.accounts) {
+    const key = account.accessKeys.find((k) => k.id === accessKeyId)
+    if (key) return { account, key }
+  }
+  return undefined
+}
+
+/** The role `name` of account `accountId` (RAM role names are case-insensitive), or undefined. */
+export function findRole(config: EmulatorConfig, accountId: string, name: string): EmulatorRole | undefined {
+  const account = config.accounts.find((a) => a.id === accountId)
+  return account?.roles.find((r) => r.name.toLowerCase() === name.toLowerCase())
+}

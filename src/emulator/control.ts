@@ -1,0 +1,87 @@
+// The loopback-only control endpoints under /__: counters, fault queue, clock offset.
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { z } from 'zod'
+import { isLoopbackHost } from '../config/index.ts'
+import type { EmulatorClock } from './clock.ts'
+import type { CallCounters } from './counters.ts'
+import type { FaultController } from './faults.ts'
+import { sendJson } from './respond.ts'
+
+export interface ControlDeps {
+  counters: CallCounters
+  faults: FaultController
+  clock: EmulatorClock
+}
+
+const clockBody = z.strictObject({ offsetSeconds: z.number().finite() })
+
+function isLoopbackAddress(address: string | undefined): boolean {
+  return address !== undefined && isLoopbackHost(address.replace(/^::ffff:/, ''))
+}
+
+/** `POST /__faults` takes one fault, a list, or `{"faults": [...]}`. */
+function faultList(value: unknown): unknown {
+  if (Array.isArray(value)) return value
+  if (value !== null && typeof value === 'object' && 'faults' in value)
+    return (value as { faults: unknown }).faults
+  return [value]
+}
+
+function route(req: IncomingMessage, res: ServerResponse, body: Buffer | null, deps: ControlDeps): void {
+  const { counters, faults, clock } = deps
+  const json = (): unknown => JSON.parse(body?.toString('utf8') || 'null')
+  const clockState = () => ({ offsetSeconds: clock.offsetSeconds(), now: clock.now().toISOString() })
+  const name = `${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`
+  const answers: Record<string, () => unknown> = {
+    'GET /__counters': () => counters.snapshot(),
+    'GET /__stats': () => counters.snapshot(),
+    'DELETE /__counters': () => {
+      counters.reset()
+      return counters.snapshot()
+    },
+    'GET /__faults': () => ({ pending: faults.pending() }),
+    'POST /__faults': () => {
+      faults.add(z.array(z.unknown()).parse(faultList(json())) as never)
+      return { pending: faults.pending() }
+    },
+    'DELETE /__faults': () => {
+      faults.clear()
+      return { pending: [] }
+    },
+    'GET /__clock': clockState,
+    'POST /__clock': () => {
+      clock.setOffsetSeconds(clockBody.parse(json()).offsetSeconds)
+      return clockState()
+    },
+  }
+  const answer = Object.hasOwn(answers, name) ? answers[name] : undefined
+  if (answer) sendJson(res, 200, answer())
+  else sendJson(res, 404, { error: `no control endpoint ${name}` })
+}
+
+/**
+ * Serves a control request. Only loopback callers are answered (403 otherwise), so an emulator bound to
+ * a wider address cannot be steered from the network. Invalid JSON or values answer 400 with the problems.
+ */
+export function handleControl(
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer | null,
+  deps: ControlDeps,
+): void {
+  if (!isLoopbackAddress(req.socket.remoteAddress)) {
+    sendJson(res, 403, { error: 'control endpoints answer on loopback only' })
+    return
+  }
+  try {
+    route(req, res, body, deps)
+  } catch (err) {
+    if (!(err instanceof SyntaxError || err instanceof z.ZodError)) throw err
+    sendJson(res, 400, {
+      error: 'invalid control request',
+      ...(err instanceof z.ZodError
+        ? { problems: err.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }
+        : {}),
+    })
+  }
+}

@@ -1,0 +1,31 @@
+// The local STS emulator (design §10): public API for the CLI, dev mode, tests and the OSS side to come.
+export { type AssumeRoleResponseBody, formatExpiration } from './assume-role.ts'
+export { type Caller, MAX_SKEW_MS } from './authenticate.ts'
+export type { EmulatorClock } from './clock.ts'
+export {
+  type EmulatorAccount,
+  type EmulatorConfig,
+  type EmulatorConfigInput,
+  type EmulatorRole,
+  emulatorConfigSchema,
+  findAccessKey,
+  findRole,
+  loadEmulatorConfigFile,
+  parseEmulatorConfig,
+  parseEmulatorConfigText,
+} from './config.ts'
+export type { CallCounters, CountersSnapshot, LastAssumeRole } from './counters.ts'
+export {
+  DEFAULT_EMULATOR_CONFIG,
+  DEFAULT_ROLE_ARNS,
+  DEV_ACCESS_KEY,
+  DEV_ACCOUNT_ID,
+  PARTNER_ACCESS_KEY,
+  PARTNER_ACCOUNT_ID,
+  PARTNER_EXTERNAL_ID,
+} from './default-config.ts'
+export { AlibabaError, type AlibabaErrorBody, STS_ERRORS, type StsErrorCode } from './errors.ts'
+export { FAULT_KINDS, type Fault, type FaultController, type FaultInput, type FaultKind } from './faults.ts'
+export { isPolicyDocument, isPolicyGrammatical } from './policy-grammar.ts'
+export { type Emulator, type StartEmulatorOptions, startEmulator } from './server.ts'
+export type { IssuedSession, SessionStore } from './sessions.ts'

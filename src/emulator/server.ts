@@ -1,0 +1,213 @@
+// The emulator's HTTP(S) server: STS actions on `/`, loopback-only control endpoints under `/__`.
+import { randomUUID } from 'node:crypto'
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { type AssumeRoleResponseBody, assumeRole } from './assume-role.ts'
+import { authenticate, createNonceStore } from './authenticate.ts'
+import { callAction, callParameters, parseStsCall, type StsCall } from './call.ts'
+import { createClock, type EmulatorClock } from './clock.ts'
+import { type EmulatorConfig, type EmulatorConfigInput, parseEmulatorConfig } from './config.ts'
+import { handleControl } from './control.ts'
+import { type CallCounters, createCallCounters } from './counters.ts'
+import { AlibabaError, errorBody, STS_ERRORS, type StsErrorCode, stsError } from './errors.ts'
+import { createFaultController, type Fault, type FaultController } from './faults.ts'
+import { readBody, sendJson } from './respond.ts'
+import { createMemorySessionStore, type SessionStore } from './sessions.ts'
+import { createAccountThrottle } from './throttle.ts'
+import { createSelfSignedCertificate } from './tls.ts'
+
+export interface StartEmulatorOptions {
+  /** Validated with parseEmulatorConfig (throws ConfigError). */
+  config: EmulatorConfigInput
+  /** Default 127.0.0.1. */
+  host?: string
+  /** Default 0: a free port. */
+  port?: number
+  /** Serve https with a self-signed certificate generated at start (needs the openssl command). */
+  tls?: boolean
+  /** The base clock; POST /__clock shifts it. Default: the system clock. */
+  now?: () => Date
+}
+
+/** A running emulator. */
+export interface Emulator {
+  /** e.g. `http://127.0.0.1:43127`. */
+  stsUrl: string
+  /** `host:port`, what `sts.endpoint` / the SDK's `endpoint` takes. */
+  endpoint: string
+  /** With tls: the certificate PEM file to pass as NODE_EXTRA_CA_CERTS; else null. */
+  caPath: string | null
+  config: EmulatorConfig
+  sessions: SessionStore
+  faults: FaultController
+  counters: CallCounters
+  clock: EmulatorClock
+  /** Stops listening, drops open connections, cancels delayed answers, removes the certificate files. */
+  close(): Promise<void>
+}
+
+const STS_VERSION = '2015-04-01'
+
+function faultError(fault: Fault): AlibabaError {
+  const known = (code: string): code is StsErrorCode => Object.hasOwn(STS_ERRORS, code)
+  const code =
+    fault.code ??
+    (fault.kind === 'throttle' ? 'Throttling.User' : fault.kind === 'server_error' ? 'InternalError' : '')
+  const status = fault.status ?? (fault.kind === 'throttle' ? 400 : 500)
+  const message = known(code) ? STS_ERRORS[code].message : 'The request failed (injected fault).'
+  const headers: Record<string, string> =
+    fault.retryAfterMs === undefined ? {} : { 'x-acs-retry-after': String(fault.retryAfterMs) }
+  return new AlibabaError(code, status, message, headers)
+}
+
+function mutateBody(fault: Fault | undefined, body: AssumeRoleResponseBody): unknown {
+  if (fault?.kind === 'partial') {
+    const { SecurityToken: _dropped, ...credentials } = body.Credentials
+    return { ...body, Credentials: credentials }
+  }
+  if (fault?.kind === 'badExpiration')
+    return { ...body, Credentials: { ...body.Credentials, Expiration: fault.expiration ?? 'not-a-date' } }
+  if (fault?.kind === 'wrongRole') {
+    const arn = body.AssumedRoleUser.Arn.replace(/:role\/[^/]+\//, ':role/another-role/')
+    return { ...body, AssumedRoleUser: { ...body.AssumedRoleUser, Arn: arn } }
+  }
+  return body
+}
+
+/**
+ * Starts the STS emulator (design §10) and resolves once it listens. Throws ConfigError on an invalid
+ * config, and the listen error (e.g. EADDRINUSE) when the port is taken.
+ */
+export async function startEmulator(options: StartEmulatorOptions): Promise<Emulator> {
+  const config = parseEmulatorConfig(options.config)
+  const clock = createClock(options.now)
+  const sessions = createMemorySessionStore()
+  const faults = createFaultController(config.faults)
+  const counters = createCallCounters()
+  const nonces = createNonceStore()
+  const throttle = createAccountThrottle(config.throttle.perSecond)
+  const closing = new AbortController()
+
+  function dispatch(call: StsCall, params: ReadonlyMap<string, string>, requestId: string) {
+    const action = callAction(call, params)
+    const version = call.headers['x-acs-version'] ?? params.get('Version')
+    if (call.pathname !== '/' || action !== 'AssumeRole' || version !== STS_VERSION)
+      throw stsError('InvalidAction.NotFound')
+    const now = clock.now()
+    const caller = authenticate(call, params, { config, sessions, nonces, now })
+    const admitted = throttle.admit(caller.accountId, now)
+    if (!admitted.ok) {
+      // Alibaba's SDKs (openapi-core getThrottlingTimeLeft, darabonba's retry policy) read x-acs-retry-after
+      // on throttling answers, in milliseconds; the emulator sends the time left in the current window.
+      throw stsError('Throttling.User', undefined, { 'x-acs-retry-after': String(admitted.retryAfterMs) })
+    }
+    const { body, session } = assumeRole(params, caller, { config, now, requestId })
+    sessions.add(session)
+    return body
+  }
+
+  async function handleAction(req: IncomingMessage, res: ServerResponse, body: Buffer | null) {
+    const requestId = randomUUID().toUpperCase()
+    const hostId = req.headers.host ?? 'sts.aliyuncs.com'
+    const ids = { 'x-acs-request-id': requestId }
+    const fail = (err: AlibabaError) =>
+      sendJson(res, err.status, errorBody(err, requestId, hostId), { ...ids, ...err.headers })
+    let call: StsCall
+    let params: Map<string, string>
+    try {
+      if (body === null) throw stsError('InvalidParameter', 'The request body is too large.')
+      call = parseStsCall(req.method ?? 'GET', req.url ?? '/', req.headers, body)
+      params = callParameters(call)
+    } catch (err) {
+      const finish = counters.begin('unknown', new Map())
+      const error = err instanceof AlibabaError ? err : stsError('InternalError')
+      fail(error)
+      finish(error.code)
+      return
+    }
+    const finish = counters.begin(callAction(call, params) ?? 'unknown', params)
+    const fault = faults.take()
+    if (fault) counters.fault(fault.kind)
+    try {
+      if (fault?.kind === 'reset') {
+        req.socket.destroy()
+        finish('reset')
+        return
+      }
+      if (fault?.kind === 'malformed') {
+        res.writeHead(fault.status ?? 200, { ...ids, 'content-type': 'text/html' })
+        res.end('<html><body><h1>502 Bad Gateway</h1></body></html>')
+        finish('malformed')
+        return
+      }
+      if (fault?.kind === 'throttle' || fault?.kind === 'server_error' || fault?.kind === 'status')
+        throw faultError(fault)
+      if (fault?.kind === 'delay') await sleep(fault.delayMs ?? 0, undefined, { signal: closing.signal })
+      sendJson(res, 200, mutateBody(fault, dispatch(call, params, requestId)), ids)
+      finish('success')
+    } catch (err) {
+      if (closing.signal.aborted) {
+        finish('closed')
+        return
+      }
+      const error = err instanceof AlibabaError ? err : stsError('InternalError')
+      fail(error)
+      finish(error.code)
+    }
+  }
+
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    readBody(req)
+      .then((body) =>
+        (req.url ?? '').startsWith('/__')
+          ? handleControl(req, res, body, { counters, faults, clock })
+          : handleAction(req, res, body),
+      )
+      .catch(() => sendJson(res, 500, { error: 'emulator error' }))
+  }
+
+  const certificate = options.tls ? await createSelfSignedCertificate() : null
+  const server = certificate
+    ? createHttpsServer({ key: certificate.key, cert: certificate.cert }, handler)
+    : createHttpServer(handler)
+  const host = options.host ?? '127.0.0.1'
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+  } catch (err) {
+    await certificate?.remove()
+    throw err
+  }
+  const { port } = server.address() as AddressInfo
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
+  const endpoint = `${urlHost}:${port}`
+  let closed: Promise<void> | undefined
+  return {
+    stsUrl: `${certificate ? 'https' : 'http'}://${endpoint}`,
+    endpoint,
+    caPath: certificate?.certPath ?? null,
+    config,
+    sessions,
+    faults,
+    counters,
+    clock,
+    close() {
+      closed ??= (async () => {
+        closing.abort()
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve())
+          server.closeAllConnections()
+        })
+        await certificate?.remove()
+      })()
+      return closed
+    },
+  }
+}

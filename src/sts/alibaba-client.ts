@@ -1,0 +1,108 @@
+// The StsClient over the official @alicloud/sts20150401 SDK: the only importer of @alicloud/* in src/.
+import { createRequire } from 'node:module'
+import type CredentialModuleType from '@alicloud/credentials'
+import type * as OpenApiClientType from '@alicloud/openapi-client'
+import type StsModuleType from '@alicloud/sts20150401'
+import type { Config } from '../config/index.ts'
+import { UpstreamUnavailable } from '../errors.ts'
+import type { Logger } from '../logger.ts'
+import type { AssumeRoleInput, StsClient } from '../types.ts'
+import { toStsCredentials } from './assume-role-response.ts'
+import { classifyStsError } from './error-mapping.ts'
+import { createResilientAssumeRole, type StsObserver } from './resilient-call.ts'
+import type { RetryPolicy } from './retry.ts'
+
+// The SDK packages are CommonJS; require() gives the same module.exports under Node and under vitest,
+// whose default-import interop differs from Node's.
+const require = createRequire(import.meta.url)
+const CredentialModule = require('@alicloud/credentials') as typeof CredentialModuleType
+const { Config: OpenApiConfig } = require('@alicloud/openapi-client') as typeof OpenApiClientType
+const StsModule = require('@alicloud/sts20150401') as typeof StsModuleType
+
+/** A credential of `@alicloud/credentials` (tests inject a static one; production uses the default chain). */
+export type AlibabaCredential = InstanceType<typeof CredentialModule.default>
+
+export interface AlibabaStsClientOptions {
+  sts: Config['sts']
+  logger: Logger
+  /** The service's own identity. Default `new Credential()`: the standard chain (env AK, files, RRSA, ECS role…). */
+  credential?: AlibabaCredential
+  now?: () => Date
+  observer?: StsObserver
+  /** Retry tuning beyond sts.maxAttempts (defaults in DEFAULT_RETRY). */
+  retry?: Partial<Omit<RetryPolicy, 'maxAttempts'>>
+  /** Defaults: opens after 5 consecutive unavailable calls, stays open 10 s. */
+  breaker?: { failureThreshold?: number; openMs?: number }
+  sleep?: (ms: number) => Promise<void>
+  random?: () => number
+}
+
+/**
+ * Creates the StsClient for Alibaba Cloud STS (`sts.endpoint` over `sts.protocol`, region `sts.region`),
+ * with both connectTimeout and readTimeout set, no SDK-level retries (ours: sts.maxAttempts, full jitter,
+ * x-acs-retry-after honoured as milliseconds), a circuit breaker and the sts.maxCallsPerSecond cap.
+ * `assumeRole` throws UpstreamError (STS refused: NoPermission, EntityNotExist.*, InvalidParameter.*,
+ * key or signature problems; or an untrustworthy answer) or UpstreamUnavailable (throttled, 5xx,
+ * network, timeout, unparseable answer, circuit open, rate cap). Throws TypeError for an AssumeRole
+ * input without a session Policy: never hand out a role's full rights.
+ */
+export function createAlibabaStsClient(options: AlibabaStsClientOptions): StsClient {
+  const { sts, logger } = options
+  const now = options.now ?? (() => new Date())
+  const credential = options.credential ?? new CredentialModule.default()
+  const sdk = new StsModule.default(
+    new OpenApiConfig({
+      endpoint: sts.endpoint,
+      protocol: sts.protocol,
+      regionId: sts.region,
+      connectTimeout: sts.connectTimeoutMs,
+      readTimeout: sts.readTimeoutMs,
+      credential,
+      userAgent: 'sts-vend',
+    }),
+  )
+
+  async function attempt(input: AssumeRoleInput) {
+    const request = new StsModule.AssumeRoleRequest({
+      roleArn: input.roleArn,
+      roleSessionName: input.roleSessionName,
+      policy: input.policy,
+      durationSeconds: input.durationSeconds,
+      ...(input.externalId === undefined ? {} : { externalId: input.externalId }),
+    })
+    const response = await sdk.assumeRole(request)
+    return toStsCredentials(response.body, input, now())
+  }
+
+  const assumeRole = createResilientAssumeRole({
+    attempt,
+    maxAttempts: sts.maxAttempts,
+    maxCallsPerSecond: sts.maxCallsPerSecond,
+    logger,
+    ...(options.observer ? { observer: options.observer } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.breaker ? { breaker: options.breaker } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.random ? { random: options.random } : {}),
+    clock: () => now().getTime(),
+  })
+
+  return {
+    async assumeRole(input) {
+      if (typeof input.policy !== 'string' || input.policy.length === 0)
+        throw new TypeError('AssumeRole without a session Policy is refused')
+      return assumeRole(input)
+    },
+    async checkIdentity() {
+      try {
+        const identity = await credential.getCredential()
+        if (!identity.accessKeyId && !identity.bearerToken) throw new Error('empty identity')
+      } catch (err) {
+        // Provider errors can quote STS or metadata answers: keep only the classification.
+        const failure = classifyStsError(err)
+        logger.warn({ event: 'sts.identity', code: failure.code }, 'own Alibaba identity not resolvable')
+        throw new UpstreamUnavailable(1, { reason: `own Alibaba identity not resolvable: ${failure.code}` })
+      }
+    },
+  }
+}

@@ -1,0 +1,121 @@
+// The credential cache of design §8: LRU, keyed per (issuer, subject, role, session, policy, external id, duration), singleflight.
+import { LRUCache } from 'lru-cache'
+import type { StsCredentials } from '../types.ts'
+
+/**
+ * What makes two requests share credentials. Issuer and subject are part of it so that two callers
+ * never share one credential and every issued key traces to one subject.
+ */
+export interface CredentialCacheKey {
+  issuerId: string
+  subject: string
+  roleArn: string
+  sessionName: string
+  /** Lowercase hex sha256 of the exact Policy string sent to STS. */
+  policySha256: string
+  externalId: string | null
+  durationSeconds: number
+}
+
+export interface CredentialCacheOptions {
+  /** LRU bound. */
+  maxEntries: number
+  /** Never serve an entry with this little life left (design §3: < 900). */
+  minRemainingSeconds: number
+  now?: () => Date
+}
+
+export interface CredentialCacheStats {
+  size: number
+  /** Served from the cache. */
+  hits: number
+  /** Requests that started a load. */
+  misses: number
+  /** Requests that joined a load already in flight for their key (singleflight). */
+  joined: number
+  /** Entries found with minRemainingSeconds or less left, dropped instead of served. */
+  stale: number
+  /** Loads that failed (nothing cached). */
+  failures: number
+}
+
+export interface CredentialCache {
+  /**
+   * The cached credentials for `key` when more than minRemainingSeconds remain; otherwise runs `load`
+   * once for all concurrent callers of the same key and caches its result. A failed load is never
+   * cached: every joined caller gets the error, the next call loads again. `cache` is `miss` for the
+   * caller that loaded, `hit` for callers served without a new load (cached or joined).
+   */
+  getOrLoad(
+    key: CredentialCacheKey,
+    load: () => Promise<StsCredentials>,
+  ): Promise<{ credentials: StsCredentials; cache: 'hit' | 'miss' }>
+  /** True when `credentials` may still be served (more than minRemainingSeconds left). */
+  isFresh(credentials: StsCredentials): boolean
+  stats(): CredentialCacheStats
+}
+
+/** The cache key as a string: a JSON tuple, so no field can run into the next. */
+export function cacheKeyString(key: CredentialCacheKey): string {
+  return JSON.stringify([
+    key.issuerId,
+    key.subject,
+    key.roleArn,
+    key.sessionName,
+    key.policySha256,
+    key.externalId,
+    key.durationSeconds,
+  ])
+}
+
+/** Creates an empty cache. Throws TypeError on a maxEntries below 1 or a negative minRemainingSeconds. */
+export function createCredentialCache(options: CredentialCacheOptions): CredentialCache {
+  if (!(Number.isInteger(options.maxEntries) && options.maxEntries >= 1))
+    throw new TypeError('maxEntries must be ≥ 1')
+  if (!(options.minRemainingSeconds >= 0)) throw new TypeError('minRemainingSeconds must be ≥ 0')
+  const now = options.now ?? (() => new Date())
+  const entries = new LRUCache<string, StsCredentials>({ max: options.maxEntries })
+  const inFlight = new Map<string, Promise<StsCredentials>>()
+  const counts = { hits: 0, misses: 0, joined: 0, stale: 0, failures: 0 }
+  const isFresh = (c: StsCredentials) =>
+    c.expiration.getTime() - now().getTime() > options.minRemainingSeconds * 1000
+
+  return {
+    async getOrLoad(key, load) {
+      const id = cacheKeyString(key)
+      const cached = entries.get(id)
+      if (cached) {
+        if (isFresh(cached)) {
+          counts.hits += 1
+          return { credentials: cached, cache: 'hit' }
+        }
+        counts.stale += 1
+        entries.delete(id)
+      }
+      const pending = inFlight.get(id)
+      if (pending) {
+        counts.joined += 1
+        return { credentials: await pending, cache: 'hit' }
+      }
+      counts.misses += 1
+      // Registered before `load` runs, so even a synchronous throw cannot leave a stale in-flight entry.
+      const loading = Promise.resolve()
+        .then(load)
+        .then(
+          (credentials) => {
+            entries.set(id, credentials)
+            return credentials
+          },
+          (err: unknown) => {
+            counts.failures += 1
+            throw err
+          },
+        )
+        .finally(() => inFlight.delete(id))
+      inFlight.set(id, loading)
+      return { credentials: await loading, cache: 'miss' }
+    },
+    isFresh,
+    stats: () => ({ size: entries.size, ...counts }),
+  }
+}

@@ -1,0 +1,63 @@
+// What the HTTP layer calls: credentials for a grant, from the cache or from exactly one AssumeRole per key.
+import { createHash } from 'node:crypto'
+import { UpstreamError } from '../errors.ts'
+import type { AssumeRoleInput, StsClient, StsCredentials } from '../types.ts'
+import {
+  type CredentialCacheKey,
+  type CredentialCacheStats,
+  createCredentialCache,
+} from './credential-cache.ts'
+
+export interface StsServiceOptions {
+  client: StsClient
+  cache: { maxEntries: number; minRemainingSeconds: number }
+  now?: () => Date
+}
+
+export interface StsService {
+  /**
+   * Credentials for `input`, cached under `key`. Throws UpstreamError (STS refused, or answered with
+   * credentials that have minRemainingSeconds or less left) or UpstreamUnavailable (STS throttled, down,
+   * circuit open). Throws TypeError when `key` does not describe `input` (a programming error).
+   */
+  issue(
+    key: CredentialCacheKey,
+    input: AssumeRoleInput,
+  ): Promise<{ credentials: StsCredentials; cache: 'hit' | 'miss' }>
+  stats(): CredentialCacheStats
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
+
+function assertKeyDescribes(key: CredentialCacheKey, input: AssumeRoleInput): void {
+  // A key that does not match its input would serve one grant's credentials for another.
+  if (
+    key.roleArn !== input.roleArn ||
+    key.sessionName !== input.roleSessionName ||
+    key.durationSeconds !== input.durationSeconds ||
+    key.externalId !== (input.externalId ?? null) ||
+    key.policySha256 !== sha256(input.policy)
+  ) {
+    throw new TypeError('the credential cache key does not describe the AssumeRole input')
+  }
+}
+
+/** Composes the credential cache (design §8) with an StsClient. */
+export function createStsService(options: StsServiceOptions): StsService {
+  const cache = createCredentialCache({ ...options.cache, ...(options.now ? { now: options.now } : {}) })
+  return {
+    async issue(key, input) {
+      assertKeyDescribes(key, input)
+      return cache.getOrLoad(key, async () => {
+        const credentials = await options.client.assumeRole(input)
+        if (!cache.isFresh(credentials)) {
+          throw new UpstreamError({
+            reason: `STS credentials expire within cache.minRemainingSeconds (${options.cache.minRemainingSeconds})`,
+          })
+        }
+        return credentials
+      })
+    },
+    stats: () => cache.stats(),
+  }
+}
