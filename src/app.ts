@@ -1,47 +1,164 @@
 // Composition root: createApp(deps) wires middleware and routes. It builds; it never listens.
 import express, { type Express, type NextFunction, type Request, type Response } from 'express'
+import type { Store } from 'express-rate-limit'
+import helmet from 'helmet'
+import type { TokenVerifier } from './auth/index.ts'
 import type { Config } from './config/index.ts'
-import { MethodNotAllowed, NotFound, toErrorResponse } from './errors.ts'
+import { MethodNotAllowed, NotFound, toErrorResponse, UpstreamUnavailable } from './errors.ts'
+import { formatAppServerError } from './formats/index.ts'
 import type { Logger } from './logger.ts'
+import type { Metrics } from './metrics.ts'
+import { queryFormat } from './routes/credential-request.ts'
+import { credentialRoutes } from './routes/credentials.ts'
+import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
+import { metricsRoutes } from './routes/metrics.ts'
+import { rawJsonBody } from './routes/middleware/body.ts'
+import { clientIpOf } from './routes/middleware/client-ip.ts'
+import { cors } from './routes/middleware/cors.ts'
+import { perIpLimit, perSubjectLimit } from './routes/middleware/rate-limit.ts'
 import { requestId } from './routes/middleware/request-id.ts'
+import { openapiRoutes } from './routes/openapi.ts'
+import { safeErrorFields } from './safe-error.ts'
+import type { Audit } from './services/audit.ts'
+import type { IssueCredentials } from './services/issue-credentials.ts'
+import type { Simulate } from './services/simulate.ts'
+import type { Caller } from './types.ts'
+
+export interface Lifecycle {
+  /** Set on SIGTERM: new requests get 503 while in-flight ones finish. */
+  draining: boolean
+}
 
 export interface AppDeps {
   config: Config
   logger: Logger
+  verifier: TokenVerifier
+  issueCredentials: IssueCredentials
+  simulate: Simulate | null
+  audit: Audit
+  metrics: Metrics
+  readiness: readonly ReadinessCheck[]
+  limiterStores?: { perIp?: Store | undefined; perSubject?: Store | undefined }
+  lifecycle?: Lifecycle
 }
 
-/** Routes and the methods they answer; anything else on a known path is 405 with `Allow`. */
-const KNOWN_ROUTES: Record<string, readonly string[]> = {
-  '/healthz': ['GET'],
+const CREDENTIAL_ROUTES = new Set(['/v1/credentials', '/v1/simulate'])
+
+/** The routes and their methods; anything else on a known path is 405 with `Allow`, unknown paths 404. */
+function knownRoutes(config: Config): Map<string, readonly string[]> {
+  const routes = new Map<string, readonly string[]>([
+    ['/healthz', ['GET', 'HEAD']],
+    ['/readyz', ['GET', 'HEAD']],
+    ['/metrics', ['GET']],
+    ['/openapi.yaml', ['GET']],
+    ['/v1/credentials', ['GET', 'POST']],
+  ])
+  if (config.server.simulate) routes.set('/v1/simulate', ['POST'])
+  return routes
 }
 
 export function createApp(deps: AppDeps): Express {
+  const { config, logger, metrics, audit } = deps
+  const routes = knownRoutes(config)
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
   app.set('case sensitive routing', true)
   app.set('strict routing', true)
-  app.set('trust proxy', deps.config.server.trustProxyHops)
+  app.set('query parser', false)
+  app.set('trust proxy', config.server.trustProxyHops)
+
   app.use(requestId)
-
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' })
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const started = process.hrtime.bigint()
+    res.on('finish', () => {
+      const route = routes.has(req.path) ? req.path : 'other'
+      metrics.request(route, req.method, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9)
+    })
+    next()
   })
-
+  app.use(
+    helmet({
+      contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+      referrerPolicy: { policy: 'no-referrer' },
+    }),
+  )
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.path !== '/openapi.yaml') {
+      res.setHeader('Cache-Control', 'no-store')
+      res.setHeader('Pragma', 'no-cache')
+    }
+    const q = req.originalUrl.indexOf('?')
+    if (q !== -1 && queryFormat(req.originalUrl.slice(q + 1)) === 'appserver') res.locals['appserver'] = true
+    next()
+  })
+  app.use(cors(config.server.cors.origins))
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    if (deps.lifecycle?.draining) {
+      res.setHeader('Connection', 'close')
+      next(new UpstreamUnavailable(1, { reason: 'draining' }))
+      return
+    }
+    next()
+  })
   app.use((req: Request, _res: Response, next: NextFunction) => {
-    const allow = Object.hasOwn(KNOWN_ROUTES, req.path) ? KNOWN_ROUTES[req.path] : undefined
-    next(allow ? new MethodNotAllowed(allow) : new NotFound())
+    const allow = routes.get(req.path)
+    if (!allow) next(new NotFound())
+    else if (!allow.includes(req.method)) next(new MethodNotAllowed(allow.filter((m) => m !== 'HEAD')))
+    else next()
   })
+
+  app.use(healthRoutes(deps.readiness))
+  app.use(perIpLimit(config.limits, deps.limiterStores?.perIp))
+  app.use(metricsRoutes(metrics))
+  app.use(openapiRoutes())
+  app.use(
+    '/v1',
+    credentialRoutes({
+      verifier: deps.verifier,
+      issueCredentials: deps.issueCredentials,
+      simulate: config.server.simulate ? deps.simulate : null,
+      readBody: rawJsonBody(config.server.bodyLimitBytes),
+      perSubject: perSubjectLimit(config.limits, deps.limiterStores?.perSubject),
+    }),
+  )
+
+  app.use((_req: Request, _res: Response, next: NextFunction) => next(new NotFound()))
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const id = res.locals['requestId'] as string
     const out = toErrorResponse(err, id)
-    if (out.status >= 500)
-      deps.logger.error(
-        { err: out.error.cause ?? out.error, request_id: id, path: req.path },
+    if (
+      CREDENTIAL_ROUTES.has(req.path) &&
+      out.error.code !== 'not_found' &&
+      out.error.code !== 'method_not_allowed'
+    ) {
+      audit.denied(out.error, {
+        requestId: id,
+        clientIp: clientIpOf(req),
+        caller: res.locals['caller'] as Caller | undefined,
+        route: req.path,
+      })
+    }
+    if (out.status >= 500 && out.error.reason !== 'draining') {
+      logger.error(
+        {
+          event: 'request.failed',
+          request_id: id,
+          code: out.error.code,
+          reason: out.error.reason,
+          cause: safeErrorFields(out.error.cause ?? err, { stack: out.error.code === 'server_error' }),
+        },
         'request failed',
       )
-    res.status(out.status).set(out.headers).json(out.body)
+    }
+    if (res.headersSent) return
+    res.status(out.status).set(out.headers)
+    if (res.locals['appserver'] === true && CREDENTIAL_ROUTES.has(req.path)) {
+      res.json(formatAppServerError(out.status, out.body.error, out.body.error_description))
+    } else {
+      res.json(out.body)
+    }
   })
   return app
 }

@@ -1,22 +1,14 @@
 // sts-vend commands. Exit codes: 0 success, 1 invalid config or input, 2 usage error, 3 denied (explain).
 import { parseArgs } from 'node:util'
+import { agentCommand } from './commands/agent.ts'
+import { type CliIo, type Command, EXIT, UsageError } from './commands/command.ts'
+import { devCommand } from './commands/dev.ts'
+import { emulatorCommand } from './commands/emulator.ts'
+import { explainCommand } from './commands/explain.ts'
+import { tokenCommand } from './commands/token.ts'
 import { ConfigError, loadConfigFile } from './config/index.ts'
 
-export const EXIT = { ok: 0, invalid: 1, usage: 2, denied: 3 } as const
-
-export class UsageError extends Error {}
-
-export interface CliIo {
-  out: (text: string) => void
-  err: (text: string) => void
-  env: NodeJS.ProcessEnv
-}
-
-export interface Command {
-  summary: string
-  help: string
-  run(argv: string[], io: CliIo): Promise<number>
-}
+export { type CliIo, type Command, EXIT, UsageError } from './commands/command.ts'
 
 const serve: Command = {
   summary: 'run the service',
@@ -71,6 +63,11 @@ Exit codes: 0 valid, 1 invalid (every problem listed with its path), 2 usage err
 export const COMMANDS: Record<string, Command> = {
   serve,
   'check-config': checkConfig,
+  explain: explainCommand,
+  emulator: emulatorCommand,
+  token: tokenCommand,
+  agent: agentCommand,
+  dev: devCommand,
 }
 
 function usage(): string {

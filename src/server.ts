@@ -1,9 +1,18 @@
 // Process entry: config → adapters → createApp → listen; signals and exit codes.
 import { createServer, type Server } from 'node:http'
 import { pathToFileURL } from 'node:url'
-import { createApp } from './app.ts'
+import { type AppDeps, createApp, type Lifecycle } from './app.ts'
+import { createTokenVerifier } from './auth/index.ts'
 import { type Config, ConfigError, loadConfigFile } from './config/index.ts'
 import { createLogger, type Logger } from './logger.ts'
+import { createMetrics } from './metrics.ts'
+import { compileRules } from './policies/index.ts'
+import { createLimiterStores } from './routes/middleware/rate-limit.ts'
+import { createAudit } from './services/audit.ts'
+import { createIssueCredentials } from './services/issue-credentials.ts'
+import { createSimulate } from './services/simulate.ts'
+import { createAlibabaStsClient, createStsService } from './sts/index.ts'
+import type { StsClient } from './types.ts'
 
 export interface RunningServer {
   server: Server
@@ -14,13 +23,89 @@ export interface RunningServer {
 export interface StartOptions {
   config: Config
   logger?: Logger
+  /** Replaces the Alibaba SDK client (tests). */
+  stsClient?: StsClient
+}
+
+export interface Adapters {
+  deps: AppDeps
+  lifecycle: Lifecycle
+  close(): Promise<void>
+}
+
+/** Builds every adapter the app needs from a validated config: the composition of design §2. */
+export async function buildAdapters(
+  config: Config,
+  logger: Logger,
+  stsClient?: StsClient,
+): Promise<Adapters> {
+  const metrics = createMetrics({ defaults: true })
+  const rules = compileRules(config)
+  const verifier = createTokenVerifier(config.issuers, { logger })
+  const client =
+    stsClient ??
+    createAlibabaStsClient({
+      sts: config.sts,
+      logger,
+      observer: {
+        call: (outcome, seconds) => metrics.stsCall(outcome, seconds),
+        breaker: (state) => metrics.breaker(state),
+      },
+    })
+  const sts = createStsService({ client, cache: config.cache })
+  const audit = createAudit(logger, metrics)
+  const stores = await createLimiterStores(config.limits)
+  const lifecycle: Lifecycle = { draining: false }
+  const deps: AppDeps = {
+    config,
+    logger,
+    verifier,
+    issueCredentials: createIssueCredentials({
+      rules,
+      sts,
+      audit,
+      minRemainingSeconds: config.cache.minRemainingSeconds,
+    }),
+    simulate: createSimulate({ rules }),
+    audit,
+    metrics,
+    readiness: [
+      {
+        name: 'issuers',
+        check: async () => {
+          const r = await verifier.readiness()
+          const failing = Object.entries(r.issuers)
+            .filter(([, v]) => !v.ready)
+            .map(([id]) => id)
+          return r.ready
+            ? { ready: true }
+            : { ready: false, detail: `keys not fetched: ${failing.join(', ')}` }
+        },
+      },
+      {
+        name: 'sts',
+        check: async () => {
+          try {
+            await client.checkIdentity()
+            return { ready: true }
+          } catch {
+            return { ready: false, detail: 'identity not resolvable' }
+          }
+        },
+      },
+    ],
+    limiterStores: { perIp: stores.perIp, perSubject: stores.perSubject },
+    lifecycle,
+  }
+  return { deps, lifecycle, close: () => stores.close() }
 }
 
 /** Builds the app from a validated config and listens on server.host:server.port. */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger()
   const { config } = options
-  const app = createApp({ config, logger })
+  const adapters = await buildAdapters(config, logger, options.stsClient)
+  const app = createApp(adapters.deps)
   // Headers up to 32 KiB so an oversized bearer token reaches our own 8 KiB check (design §6.1).
   const server = createServer({ maxHeaderSize: 32 * 1024 }, app)
   await new Promise<void>((resolve, reject) => {
@@ -40,11 +125,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   return {
     server,
     url,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      // Drain: new requests get 503, in-flight ones finish, idle keep-alive sockets close.
+      adapters.lifecycle.draining = true
+      await new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeIdleConnections()
-      }),
+      })
+      await adapters.close()
+    },
   }
 }
 
@@ -70,7 +159,16 @@ export async function main(configPath: string | undefined): Promise<void> {
     }
     throw err
   }
-  const running = await startServer({ config, logger })
+  let running: RunningServer
+  try {
+    running = await startServer({ config, logger })
+  } catch (err) {
+    // A port in use or not permitted is the operator's to fix: one line, not a stack trace.
+    if ((err as NodeJS.ErrnoException).syscall !== 'listen') throw err
+    const { code } = err as NodeJS.ErrnoException
+    process.stderr.write(`sts-vend: cannot listen on ${config.server.host}:${config.server.port}: ${code}\n`)
+    process.exit(1)
+  }
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return

@@ -1,0 +1,35 @@
+// `json`: our own clients and ali-oss (stsToken = securityToken). Exactly the fields of design §6.1.
+import type { Issued } from '../types.ts'
+import { formatExpiration } from './time.ts'
+
+export interface JsonCredentials {
+  accessKeyId: string
+  accessKeySecret: string
+  securityToken: string
+  expiration: string
+  refreshAfter: string
+  region: string
+  endpoint: string
+  bucket: string
+  accessPoint: string | null
+  prefix: string
+  access: string
+  rule: string
+}
+
+export function formatJson({ grant, credentials, refreshAfter }: Issued): JsonCredentials {
+  return {
+    accessKeyId: credentials.accessKeyId,
+    accessKeySecret: credentials.accessKeySecret,
+    securityToken: credentials.securityToken,
+    expiration: formatExpiration(credentials.expiration),
+    refreshAfter: formatExpiration(refreshAfter),
+    region: grant.oss.region,
+    endpoint: grant.oss.endpoint,
+    bucket: grant.oss.bucket,
+    accessPoint: grant.oss.accessPoint,
+    prefix: grant.oss.prefix,
+    access: grant.oss.access,
+    rule: grant.ruleId,
+  }
+}

@@ -1,0 +1,74 @@
+// The audit trail of design §9: one line per credential decision, never a secret, never a refused value.
+import { createHash } from 'node:crypto'
+import type { AppError } from '../errors.ts'
+import { formatExpiration } from '../formats/time.ts'
+import type { Logger } from '../logger.ts'
+import type { Metrics } from '../metrics.ts'
+import type { Caller, Issued } from '../types.ts'
+
+export interface Audit {
+  issued(caller: Caller, issued: Issued, ctx: { requestId: string; clientIp: string }): void
+  denied(
+    error: AppError,
+    ctx: { requestId: string; clientIp: string; caller?: Caller | undefined; route: string },
+  ): void
+}
+
+const SAFE_VALUE = /^[A-Za-z0-9][A-Za-z0-9._@=+-]{0,127}$/
+
+/** A subject is logged as is only when it is a safe value; otherwise its hash (it may be the refused value). */
+function subjectFields(caller: Caller | undefined): Record<string, string> {
+  if (!caller) return {}
+  if (SAFE_VALUE.test(caller.subject)) return { iss: caller.issuer, sub: caller.subject }
+  return { iss: caller.issuer, sub_sha256: createHash('sha256').update(caller.subject).digest('hex') }
+}
+
+/** Writes the audit lines and counts each decision in the metrics (issuances by rule, denials by code). */
+/** The name (never the value) of a claim a template refused. */
+function claimField(error: AppError): Record<string, string> {
+  const claim = (error as AppError & { claim?: unknown }).claim
+  return typeof claim === 'string' ? { claim } : {}
+}
+
+export function createAudit(logger: Logger, metrics?: Pick<Metrics, 'issued' | 'denied'>): Audit {
+  return {
+    issued(caller, { grant, credentials, cache }, ctx) {
+      metrics?.issued(grant.ruleId, cache)
+      logger.info(
+        {
+          event: 'credentials.issued',
+          request_id: ctx.requestId,
+          iss: caller.issuer,
+          sub: caller.subject,
+          rule: grant.ruleId,
+          role_arn: grant.roleArn,
+          session_name: grant.sessionName,
+          policy_sha256: grant.policySha256,
+          duration_seconds: grant.durationSeconds,
+          expiration: formatExpiration(credentials.expiration),
+          access_key_id: credentials.accessKeyId,
+          sts_request_id: credentials.requestId,
+          cache,
+          client_ip: ctx.clientIp,
+        },
+        'credentials issued',
+      )
+    },
+    denied(error, ctx) {
+      metrics?.denied(error.code)
+      logger.info(
+        {
+          event: 'credentials.denied',
+          request_id: ctx.requestId,
+          code: error.code,
+          reason: error.reason ?? error.message,
+          ...claimField(error),
+          ...subjectFields(ctx.caller),
+          client_ip: ctx.clientIp,
+          route: ctx.route,
+        },
+        'credentials denied',
+      )
+    },
+  }
+}

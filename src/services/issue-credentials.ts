@@ -1,0 +1,65 @@
+// The credential path, in the order it happens: decide (rule → grant), then issue (cache → AssumeRole → audit).
+import type { CompiledRule } from '../policies/index.ts'
+import { renderGrant, selectRule } from '../policies/index.ts'
+import type { CredentialCacheKey } from '../sts/index.ts'
+import type { AssumeRoleInput, Caller, CredentialAsk, Grant, Issued, StsCredentials } from '../types.ts'
+import type { Audit } from './audit.ts'
+
+export interface CredentialIssuer {
+  issue(
+    key: CredentialCacheKey,
+    input: AssumeRoleInput,
+  ): Promise<{ credentials: StsCredentials; cache: 'hit' | 'miss' }>
+}
+
+export interface IssueDeps {
+  rules: readonly CompiledRule[]
+  sts: CredentialIssuer
+  audit: Audit
+  minRemainingSeconds: number
+}
+
+export interface RequestFacts {
+  requestId: string
+  clientIp: string
+}
+
+export function assumeRoleInput(grant: Grant): AssumeRoleInput {
+  return {
+    roleArn: grant.roleArn,
+    roleSessionName: grant.sessionName,
+    policy: grant.policy,
+    durationSeconds: grant.durationSeconds,
+    ...(grant.externalId === null ? {} : { externalId: grant.externalId }),
+  }
+}
+
+export function createIssueCredentials(deps: IssueDeps) {
+  return {
+    /** Chooses the rule and renders the grant. Throws AccessDenied (403) or InvalidRequest (400). */
+    decide(caller: Caller, ask: CredentialAsk, facts: RequestFacts): Grant {
+      const { rule } = selectRule(deps.rules, caller, ask.rule)
+      return renderGrant(rule, caller, ask, { clientIp: facts.clientIp })
+    },
+
+    /** Serves the grant from the cache or one AssumeRole, and writes the audit line. Throws Upstream*. */
+    async issue(caller: Caller, grant: Grant, facts: RequestFacts): Promise<Issued> {
+      const key: CredentialCacheKey = {
+        issuerId: grant.issuerId,
+        subject: caller.subject,
+        roleArn: grant.roleArn,
+        sessionName: grant.sessionName,
+        policySha256: grant.policySha256,
+        externalId: grant.externalId,
+        durationSeconds: grant.durationSeconds,
+      }
+      const { credentials, cache } = await deps.sts.issue(key, assumeRoleInput(grant))
+      const refreshAfter = new Date(credentials.expiration.getTime() - deps.minRemainingSeconds * 1000)
+      const issued: Issued = { grant, credentials, cache, refreshAfter }
+      deps.audit.issued(caller, issued, facts)
+      return issued
+    },
+  }
+}
+
+export type IssueCredentials = ReturnType<typeof createIssueCredentials>

@@ -1,0 +1,261 @@
+// The service as a real process with a config file, the emulator as a real process, real Alibaba clients.
+import { createHash, createHmac } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { createRequire } from 'node:module'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { stringify } from 'yaml'
+import { DEFAULT_ROLE_ARNS, DEV_ACCESS_KEY, PARTNER_EXTERNAL_ID } from '../../src/emulator/default-config.ts'
+import { CredentialModule } from '../fixtures/emulator-sdk.ts'
+import { type CliProcess, firstJsonLine, freePort, spawnCli, waitForOk } from '../fixtures/processes.ts'
+import { startTestIssuer, type TestIssuer } from '../fixtures/test-issuer.ts'
+
+const require = createRequire(import.meta.url)
+const OSS = require('ali-oss') as new (
+  options: Record<string, unknown>,
+) => {
+  put(name: string, body: Buffer): Promise<unknown>
+}
+
+const EXPIRATION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/
+
+let dir: string
+let issuer: TestIssuer
+let emulator: CliProcess
+let service: CliProcess
+let emulatorUrl: string
+let serviceUrl: string
+
+async function lastAssumeRole(): Promise<Record<string, string | null>> {
+  const counters = (await (await fetch(`${emulatorUrl}/__counters`)).json()) as {
+    last: Record<string, string | null>
+  }
+  return counters.last
+}
+
+async function credentials(query: string, claims: Record<string, unknown> = { sub: 'alice' }) {
+  const token = await issuer.sign(claims)
+  const res = await fetch(`${serviceUrl}/v1/credentials?${query}`, {
+    headers: { Authorization: `Bearer ${token}` },
+  })
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sts-vend-e2e-'))
+  issuer = await startTestIssuer()
+  emulator = spawnCli(['emulator', '--port', '0'])
+  emulatorUrl = String((await firstJsonLine(emulator))['sts'])
+  const port = await freePort()
+  const config = {
+    server: { host: '127.0.0.1', port },
+    sts: { endpoint: new URL(emulatorUrl).host, protocol: 'http', region: 'cn-hangzhou' },
+    issuers: [
+      {
+        id: 'corp',
+        issuer: issuer.issuer,
+        audiences: ['sts-vend'],
+        jwksUri: issuer.jwksUri,
+        algorithms: ['RS256'],
+      },
+    ],
+    rules: [
+      {
+        id: 'partner',
+        issuer: 'corp',
+        when: { partner: { equals: 'acme' } },
+        roleArn: DEFAULT_ROLE_ARNS.partner,
+        externalId: PARTNER_EXTERNAL_ID,
+        sessionName: 'partner-${sub}',
+        oss: {
+          bucket: 'partnerbucket',
+          region: 'cn-hangzhou',
+          prefix: 'ingest/${sub}/',
+          access: 'upload-only',
+        },
+        durationSeconds: { default: 900, max: 3600 },
+      },
+      {
+        id: 'app-users',
+        issuer: 'corp',
+        roleArn: DEFAULT_ROLE_ARNS.appUser,
+        sessionName: 'app-${sub}',
+        oss: {
+          bucket: 'examplebucket',
+          region: 'cn-hangzhou',
+          prefix: 'users/${sub}/',
+          access: 'read-write',
+        },
+      },
+    ],
+  }
+  const file = join(dir, 'config.yaml')
+  writeFileSync(file, stringify(config))
+  service = spawnCli(['serve', '--config', file], {
+    ALIBABA_CLOUD_ACCESS_KEY_ID: DEV_ACCESS_KEY.id,
+    ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEV_ACCESS_KEY.secret,
+    ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
+  })
+  serviceUrl = `http://127.0.0.1:${port}`
+  await waitForOk(`${serviceUrl}/healthz`, service)
+}, 60_000)
+
+afterAll(async () => {
+  await service?.stop()
+  await emulator?.stop()
+  await issuer?.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('sts-vend serve against the STS emulator', () => {
+  it('when alice asks for json, then the AssumeRole the emulator received carried the rendered policy, session name and duration', async () => {
+    const { status, body } = await credentials('format=json')
+    expect(status).toBe(200)
+    expect(body['accessKeyId']).toMatch(/^STS\./)
+    expect(body['expiration']).toMatch(EXPIRATION)
+    const last = await lastAssumeRole()
+    expect(last).toMatchObject({
+      RoleArn: DEFAULT_ROLE_ARNS.appUser,
+      RoleSessionName: 'app-alice',
+      DurationSeconds: '3600',
+      ExternalId: null,
+    })
+    const policy = JSON.parse(String(last['Policy']))
+    expect(JSON.stringify(policy)).toContain('acs:oss:*:*:examplebucket/users/alice/*')
+    const line = service
+      .jsonLines()
+      .find((l) => l['event'] === 'credentials.issued' && l['access_key_id'] === body['accessKeyId'])
+    expect(line?.['policy_sha256']).toBe(createHash('sha256').update(String(last['Policy'])).digest('hex'))
+  })
+
+  it('when the rule is cross-account, then the emulator (which enforces the trust) received the ExternalId and issued', async () => {
+    const { status, body } = await credentials('format=json', { sub: 'ci-1', partner: 'acme' })
+    expect(status).toBe(200)
+    expect(body).toMatchObject({ bucket: 'partnerbucket', access: 'upload-only', prefix: 'ingest/ci-1/' })
+    expect(await lastAssumeRole()).toMatchObject({
+      RoleArn: DEFAULT_ROLE_ARNS.partner,
+      ExternalId: PARTNER_EXTERNAL_ID,
+      RoleSessionName: 'partner-ci-1',
+      DurationSeconds: '900',
+    })
+  })
+
+  it('when json credentials go into ali-oss, then it signs requests with that key, secret and token', async () => {
+    const { body } = await credentials('format=json', { sub: 'olivia' })
+    const captured: IncomingMessage[] = []
+    const capture: Server = createServer((req, res) => {
+      captured.push(req)
+      req.resume()
+      req.on('end', () => {
+        res.setHeader('ETag', '"0"')
+        res.setHeader('x-oss-request-id', 'RID')
+        res.end()
+      })
+    })
+    await new Promise<void>((r) => capture.listen(0, '127.0.0.1', r))
+    try {
+      const client = new OSS({
+        endpoint: `http://127.0.0.1:${(capture.address() as AddressInfo).port}`,
+        bucket: body['bucket'],
+        region: `oss-${body['region']}`,
+        accessKeyId: body['accessKeyId'],
+        accessKeySecret: body['accessKeySecret'],
+        stsToken: body['securityToken'],
+        secure: false,
+      })
+      await client.put(`${body['prefix']}hello.txt`, Buffer.from('hello'))
+      const req = captured[0]!
+      expect(req.headers['x-oss-security-token']).toBe(body['securityToken'])
+      const auth = String(req.headers['authorization'])
+      expect(auth.startsWith(`OSS ${body['accessKeyId']}:`)).toBe(true)
+      const ossHeaders = Object.keys(req.headers)
+        .filter((k) => k.startsWith('x-oss-'))
+        .sort()
+        .map((k) => `${k}:${String(req.headers[k]).trim()}`)
+      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
+      const resource = path.startsWith(`/${body['bucket']}/`) ? path : `/${body['bucket']}${path}`
+      const stringToSign = [
+        req.method,
+        req.headers['content-md5'] ?? '',
+        req.headers['content-type'] ?? '',
+        req.headers['x-oss-date'],
+        ...ossHeaders,
+        resource,
+      ].join('\n')
+      const signature = createHmac('sha1', String(body['accessKeySecret']))
+        .update(stringToSign)
+        .digest('base64')
+      expect(auth).toBe(`OSS ${body['accessKeyId']}:${signature}`)
+      expect(resource).toBe('/examplebucket/users/olivia/hello.txt')
+    } finally {
+      await new Promise<void>((r) => capture.close(() => r()))
+    }
+  })
+
+  it('when @alicloud/credentials reads the credentials-uri format through a bearer-adding proxy, then it yields the issued credentials', async () => {
+    const token = await issuer.sign({ sub: 'uri-user' })
+    const proxy = createServer(async (_req, res) => {
+      const upstream = await fetch(`${serviceUrl}/v1/credentials?format=credentials-uri`, {
+        headers: { Authorization: `Bearer ${token}` },
+      })
+      res.statusCode = upstream.status
+      res.setHeader('Content-Type', 'application/json')
+      res.end(await upstream.text())
+    })
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r))
+    try {
+      const uri = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/`
+      const credential = new CredentialModule.default(
+        new CredentialModule.Config({ type: 'credentials_uri', credentialsURI: uri }),
+      )
+      const got = await credential.getCredential()
+      expect(got.accessKeyId).toMatch(/^STS\./)
+      expect(got.accessKeySecret).toBeTruthy()
+      expect(got.securityToken).toBeTruthy()
+      const last = await lastAssumeRole()
+      expect(last['RoleSessionName']).toBe('app-uri-user')
+    } finally {
+      await new Promise<void>((r) => proxy.close(() => r()))
+    }
+  })
+
+  it('when format=ossbrowser, then the authorization code decodes to the fields the ossbrowser logon requires', async () => {
+    const { status, body } = await credentials('format=ossbrowser', { sub: 'pat' })
+    expect(status).toBe(200)
+    const code = JSON.parse(Buffer.from(String(body['authorizationCode']), 'base64').toString('utf8'))
+    for (const field of ['id', 'secret', 'stoken', 'privilege', 'expiration', 'osspath'])
+      expect(code[field]).toBeTruthy()
+    expect(code.id).toBe(body['accessKeyId'])
+    expect(code.id.indexOf('STS.')).toBe(0)
+    expect(code.osspath).toBe('oss://examplebucket/users/pat/')
+    expect(code.region).toBe('oss-cn-hangzhou')
+    expect(code.eptpl).toMatch(/^https?:\/\//)
+    expect(new Date(code.expiration).getTime()).toBeGreaterThan(Date.now())
+  })
+
+  it('when format=appserver or aliyun-cli, then the bodies follow those contracts', async () => {
+    const app = await credentials('format=appserver', { sub: 'mo' })
+    expect(app.body['StatusCode']).toBe(200)
+    for (const k of ['AccessKeyId', 'AccessKeySecret', 'SecurityToken'])
+      expect(typeof app.body[k]).toBe('string')
+    expect(app.body['Expiration']).toMatch(EXPIRATION)
+    const cli = await credentials('format=aliyun-cli', { sub: 'mo' })
+    expect(cli.body).toEqual({
+      mode: 'StsToken',
+      access_key_id: app.body['AccessKeyId'],
+      access_key_secret: app.body['AccessKeySecret'],
+      sts_token: app.body['SecurityToken'],
+    })
+  })
+
+  it('when the service logged all of this, then its stdout holds no secret', async () => {
+    const { body } = await credentials('format=json', { sub: 'last' })
+    const out = service.stdout()
+    expect(out).not.toContain(String(body['accessKeySecret']))
+    expect(out).not.toContain(String(body['securityToken']))
+    expect(out).not.toContain(DEV_ACCESS_KEY.secret)
+  })
+})

@@ -1,0 +1,134 @@
+// Builds the real app (buildAdapters + createApp) against a loopback issuer and a recording STS.
+import type { Express } from 'express'
+import request from 'supertest'
+import { createApp } from '../../../src/app.ts'
+import { type Config, loadConfig } from '../../../src/config/index.ts'
+import { createCapturingLogger } from '../../../src/logger.ts'
+import { buildAdapters } from '../../../src/server.ts'
+import { createRecordingSts, type RecordingSts } from '../../fixtures/fake-sts.ts'
+import { startTestIssuer, type TestIssuer } from '../../fixtures/test-issuer.ts'
+
+export interface Harness {
+  app: Express
+  config: Config
+  issuer: TestIssuer
+  sts: RecordingSts
+  lines: Record<string, unknown>[]
+  raw: string[]
+  agent: () => request.Agent
+  token(claims?: Record<string, unknown>, options?: { expiresInSeconds?: number }): Promise<string>
+  close(): Promise<void>
+}
+
+export const ALICE = { sub: 'alice', groups: ['photo-app'], email_verified: true }
+
+/** The baseline config of security-cases.md §0 plus an ossbrowser, an access-point and a partner rule. */
+export function baselineConfig(
+  issuer: TestIssuer,
+  patch: (raw: Record<string, any>) => void = () => {},
+): Config {
+  const raw: Record<string, any> = {
+    server: { cors: { origins: ['https://app.example.test'] } },
+    limits: { perIp: { limit: 300, windowSeconds: 60 }, perSubject: { limit: 60, windowSeconds: 60 } },
+    issuers: [
+      {
+        id: 'corp',
+        issuer: issuer.issuer,
+        audiences: ['sts-vend'],
+        jwksUri: issuer.jwksUri,
+        algorithms: ['RS256', 'ES256'],
+        clockToleranceSeconds: 30,
+        maxTokenAgeSeconds: 3600,
+      },
+    ],
+    rules: [
+      {
+        id: 'app-users',
+        issuer: 'corp',
+        when: { groups: { contains: 'photo-app' } },
+        roleArn: 'acs:ram::1000000000000001:role/oss-app-user',
+        sessionName: 'app-${sub}',
+        oss: {
+          bucket: 'examplebucket',
+          region: 'cn-hangzhou',
+          prefix: 'users/${sub}/',
+          access: 'read-write',
+        },
+        durationSeconds: { default: 3600, max: 3600 },
+      },
+      {
+        id: 'browser',
+        issuer: 'corp',
+        when: { groups: { contains: 'analysts' } },
+        roleArn: 'acs:ram::1000000000000001:role/oss-browser',
+        sessionName: 'ob-${sub}',
+        oss: {
+          bucket: 'examplebucket',
+          region: 'cn-hangzhou',
+          prefix: 'teams/${claim.team}/',
+          access: 'ossbrowser',
+        },
+        conditions: { sourceIp: 'request' },
+        durationSeconds: { default: 3600, max: 7200 },
+      },
+      {
+        id: 'ap-readers',
+        issuer: 'corp',
+        when: { groups: { contains: 'ap' } },
+        roleArn: 'acs:ram::1000000000000001:role/oss-ap',
+        oss: {
+          accessPoint: { name: 'ap-01', alias: 'ap-01-ossalias', accountId: '1379186349531234' },
+          region: 'cn-hangzhou',
+          endpoint: 'oss-cn-hangzhou-internal.aliyuncs.com',
+          prefix: 'dir1/${sub}/',
+          access: 'read',
+        },
+      },
+      {
+        id: 'partner',
+        issuer: 'corp',
+        when: { partner: { equals: 'acme' } },
+        roleArn: 'acs:ram::1000000000000002:role/broker',
+        externalId: 'ext-${claim.partner}-7f3a',
+        sessionName: 'partner-${sub}',
+        oss: {
+          bucket: 'partner-data',
+          region: 'cn-shanghai',
+          prefix: 'ingest/${sub}/',
+          actions: ['oss:PutObject'],
+        },
+        durationSeconds: { default: 900, max: 3600 },
+      },
+    ],
+  }
+  patch(raw)
+  return loadConfig(raw)
+}
+
+export async function createHarness(patch?: (raw: Record<string, any>) => void): Promise<Harness> {
+  const issuer = await startTestIssuer()
+  const config = baselineConfig(issuer, patch)
+  const { logger, lines, raw } = createCapturingLogger('info')
+  const sts = createRecordingSts()
+  const adapters = await buildAdapters(config, logger, sts)
+  const app = createApp(adapters.deps)
+  return {
+    app,
+    config,
+    issuer,
+    sts,
+    lines,
+    raw,
+    agent: () => request.agent(app),
+    token: (claims = ALICE, options) => issuer.sign(claims, options),
+    async close() {
+      await adapters.close()
+      await issuer.close()
+    },
+  }
+}
+
+/** The audit lines with the given event. */
+export function events(lines: Record<string, unknown>[], event: string): Record<string, unknown>[] {
+  return lines.filter((l) => l['event'] === event)
+}
