@@ -1,0 +1,240 @@
+// The agent's credentials: read the JWT file, GET sts-vend's /v1/credentials?format=json with it, cache until refreshAfter.
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import type { Logger } from '../logger.ts'
+import { RefreshError } from './errors.ts'
+
+/** Credentials as the agent serves them; the times are Dates, formatted only on the way out. */
+export interface AgentCredentials {
+  accessKeyId: string
+  accessKeySecret: string
+  securityToken: string
+  expiration: Date
+  refreshAfter: Date
+  /** When the agent received them from sts-vend (ECS `LastUpdated`). */
+  fetchedAt: Date
+}
+
+export interface CredentialSourceOptions {
+  /** sts-vend's base URL, e.g. `https://sts-vend.example.com`; `/v1/credentials` is appended. */
+  server: string
+  /** The file holding the caller's JWT, re-read on every request (e.g. a projected service-account token). */
+  tokenFile: string
+  rule?: string | undefined
+  prefix?: string | undefined
+  access?: string | undefined
+  logger: Logger
+  /** Per upstream request. Default 5000 ms. */
+  timeoutMs?: number
+  now?: () => Date
+  fetch?: typeof fetch
+}
+
+export interface CredentialSource {
+  /**
+   * Valid credentials: the cached ones until their `refreshAfter` and while the token file is unchanged,
+   * else fresh ones from sts-vend. When a refresh fails, cached credentials that have not expired are
+   * served (retrying upstream at most once per backoff step); otherwise it throws RefreshError.
+   */
+  get(): Promise<AgentCredentials>
+}
+
+/** sts-vend answers far less; anything bigger is not a credentials body. */
+const MAX_RESPONSE_BYTES = 64 * 1024
+/** Even when sts-vend says "refresh now", keep an answer this long so a busy client cannot turn every GET into an upstream call. */
+const MIN_CACHE_MS = 1000
+/** After a failed refresh with valid credentials cached, wait this long (doubling, capped) before asking again. */
+const FIRST_BACKOFF_MS = 1000
+const MAX_BACKOFF_MS = 30_000
+const UTC_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/
+
+interface Entry {
+  credentials: AgentCredentials
+  tokenDigest: string
+  /** When to ask again: refreshAfter, no sooner than MIN_CACHE_MS after fetching, no later than expiration. */
+  refreshAt: number
+  sequence: number
+}
+
+const digestOf = (token: string) => createHash('sha256').update(token).digest('hex')
+
+function parseTime(value: unknown): Date | undefined {
+  if (typeof value !== 'string' || !UTC_SECONDS.test(value)) return undefined
+  const date = new Date(value)
+  return Number.isNaN(date.getTime()) ? undefined : date
+}
+
+function parseCredentials(body: unknown, fetchedAt: Date): AgentCredentials | undefined {
+  if (typeof body !== 'object' || body === null) return undefined
+  const b = body as Record<string, unknown>
+  const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v.length > 0
+  const expiration = parseTime(b['expiration'])
+  const refreshAfter = parseTime(b['refreshAfter'])
+  if (!nonEmpty(b['accessKeyId']) || !nonEmpty(b['accessKeySecret']) || !nonEmpty(b['securityToken']))
+    return undefined
+  if (!expiration || !refreshAfter || expiration.getTime() <= fetchedAt.getTime()) return undefined
+  return {
+    accessKeyId: b['accessKeyId'],
+    accessKeySecret: b['accessKeySecret'],
+    securityToken: b['securityToken'],
+    expiration,
+    refreshAfter,
+    fetchedAt,
+  }
+}
+
+async function readLimited(response: Response): Promise<string | undefined> {
+  const text = await response.text()
+  return Buffer.byteLength(text) > MAX_RESPONSE_BYTES ? undefined : text
+}
+
+/** Creates the agent's credential cache for one sts-vend server and one token file. */
+export function createCredentialSource(options: CredentialSourceOptions): CredentialSource {
+  const now = options.now ?? (() => new Date())
+  const doFetch = options.fetch ?? fetch
+  const timeoutMs = options.timeoutMs ?? 5000
+  const { logger } = options
+  const url = new URL(`${options.server.replace(/\/+$/, '')}/v1/credentials`)
+  url.searchParams.set('format', 'json')
+  for (const name of ['rule', 'prefix', 'access'] as const) {
+    const value = options[name]
+    if (value !== undefined) url.searchParams.set(name, value)
+  }
+
+  let cached: Entry | undefined
+  let inflight: { tokenDigest: string; promise: Promise<Entry> } | undefined
+  let sequence = 0
+  let failures = 0
+  let retryAt = 0
+
+  async function readToken(): Promise<string> {
+    let token: string
+    try {
+      token = (await readFile(options.tokenFile, 'utf8')).trim()
+    } catch (err) {
+      const code = (err as { code?: unknown }).code
+      throw new RefreshError(
+        'token_file_unreadable',
+        `cannot read the token file (${typeof code === 'string' ? code : 'error'})`,
+      )
+    }
+    if (token === '') throw new RefreshError('token_file_unreadable', 'the token file is empty')
+    return token
+  }
+
+  async function fetchEntry(token: string, tokenDigest: string, reason: string): Promise<Entry> {
+    const mySequence = ++sequence
+    let response: Response
+    try {
+      response = await doFetch(url, {
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+        redirect: 'manual',
+        signal: AbortSignal.timeout(timeoutMs),
+      })
+    } catch (err) {
+      const name = (err as { name?: unknown }).name
+      throw new RefreshError(
+        'upstream_unreachable',
+        name === 'TimeoutError'
+          ? `sts-vend did not answer within ${timeoutMs} ms`
+          : 'sts-vend is unreachable',
+      )
+    }
+    const text = await readLimited(response).catch(() => undefined)
+    let body: unknown
+    try {
+      body = text === undefined ? undefined : JSON.parse(text)
+    } catch {
+      body = undefined
+    }
+    if (response.status !== 200) {
+      const code = (body as { error?: unknown } | undefined)?.error
+      const upstreamError = typeof code === 'string' && /^[a-z_]{1,64}$/.test(code) ? code : undefined
+      throw new RefreshError(
+        'upstream_refused',
+        `sts-vend answered ${response.status}${upstreamError ? ` ${upstreamError}` : ''}`,
+        response.status,
+        upstreamError,
+      )
+    }
+    const fetchedAt = now()
+    const credentials = parseCredentials(body, fetchedAt)
+    if (!credentials)
+      throw new RefreshError(
+        'upstream_invalid',
+        'sts-vend answered 200 without valid json-format credentials',
+      )
+    const refreshAt = Math.min(
+      Math.max(credentials.refreshAfter.getTime(), fetchedAt.getTime() + MIN_CACHE_MS),
+      credentials.expiration.getTime(),
+    )
+    const entry: Entry = { credentials, tokenDigest, refreshAt, sequence: mySequence }
+    // A slower, older request must not replace what a newer one (e.g. for a rotated token) cached.
+    if (!cached || cached.sequence < mySequence) cached = entry
+    failures = 0
+    retryAt = 0
+    logger.info(
+      {
+        event: 'agent.refreshed',
+        reason,
+        expiration: credentials.expiration.toISOString(),
+        refreshAt: new Date(refreshAt).toISOString(),
+      },
+      'credentials refreshed',
+    )
+    return entry
+  }
+
+  function refresh(token: string, tokenDigest: string, reason: string): Promise<Entry> {
+    if (inflight?.tokenDigest === tokenDigest) return inflight.promise
+    const promise = fetchEntry(token, tokenDigest, reason).finally(() => {
+      if (inflight?.promise === promise) inflight = undefined
+    })
+    inflight = { tokenDigest, promise }
+    return promise
+  }
+
+  const stillValid = (entry: Entry | undefined): entry is Entry =>
+    entry !== undefined && now().getTime() < entry.credentials.expiration.getTime()
+
+  function fallBack(err: unknown): AgentCredentials {
+    const entry = cached
+    if (!(err instanceof RefreshError) || !stillValid(entry)) throw err
+    failures += 1
+    retryAt = now().getTime() + Math.min(FIRST_BACKOFF_MS * 2 ** (failures - 1), MAX_BACKOFF_MS)
+    logger.warn(
+      {
+        event: 'agent.refresh_failed',
+        reason: err.reason,
+        status: err.upstreamStatus,
+        upstreamError: err.upstreamError,
+        servingCachedUntil: entry.credentials.expiration.toISOString(),
+      },
+      'refresh failed; serving cached credentials',
+    )
+    return entry.credentials
+  }
+
+  return {
+    async get() {
+      let token: string
+      try {
+        token = await readToken()
+      } catch (err) {
+        return fallBack(err)
+      }
+      const tokenDigest = digestOf(token)
+      const entry = cached
+      const t = now().getTime()
+      const tokenChanged = entry !== undefined && entry.tokenDigest !== tokenDigest
+      if (entry && !tokenChanged && t < entry.refreshAt) return entry.credentials
+      if (stillValid(entry) && t < retryAt) return entry.credentials
+      const reason = entry === undefined ? 'first' : tokenChanged ? 'token_changed' : 'refresh_due'
+      try {
+        return (await refresh(token, tokenDigest, reason)).credentials
+      } catch (err) {
+        return fallBack(err)
+      }
+    },
+  }
+}

@@ -1,0 +1,272 @@
+// The dev OIDC issuer of `sts-vend dev`: fresh ES256 keys, discovery, JWKS and POST /dev/token, on loopback only.
+import { randomUUID } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose'
+import {
+  admitLocalRequest,
+  methodNotAllowed,
+  notFound,
+  readBody,
+  sendJson,
+  urlHost,
+} from '../agent/local-http.ts'
+import { isLoopbackHost } from '../config/loopback.ts'
+import type { Logger } from '../logger.ts'
+import { DEV_AUDIENCE } from './defaults.ts'
+
+const ALG = 'ES256'
+/** Registered claims the issuer sets itself; a caller may not override them. */
+const RESERVED_CLAIMS = ['iss', 'aud', 'sub', 'iat', 'exp'] as const
+const MAX_SUB_LENGTH = 256
+/** The service refuses bearer tokens over 8 KiB, so larger claims could never be used. */
+const MAX_CLAIMS_BYTES = 6 * 1024
+const MAX_BODY_BYTES = 16 * 1024
+/** A dev token's lifetime unless the request gives `ttlSeconds`. */
+export const DEV_TOKEN_DEFAULT_TTL_SECONDS = 3600
+/** The longest `ttlSeconds` a dev token may ask for (a day). */
+export const DEV_TOKEN_MAX_TTL_SECONDS = 86_400
+
+/** Why the dev issuer refused: a non-loopback host, or a bad `sub`, `claims` or `ttlSeconds`. */
+export type DevIssuerErrorCode =
+  | 'ERR_DEV_ISSUER_NOT_LOOPBACK'
+  | 'ERR_DEV_TOKEN_SUB'
+  | 'ERR_DEV_TOKEN_CLAIMS'
+  | 'ERR_DEV_TOKEN_TTL'
+
+/** A refused dev issuer option or token request; `code` says which. */
+export class DevIssuerError extends Error {
+  constructor(
+    readonly code: DevIssuerErrorCode,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'DevIssuerError'
+  }
+}
+
+export interface DevIssuerOptions {
+  /** A loopback host (127.0.0.0/8, ::1, localhost); anything else is refused. Default 127.0.0.1. */
+  host?: string
+  /** 0 (the default) picks a free port. */
+  port?: number
+  /** The `aud` of every token. Default `sts-vend`. */
+  audience?: string
+  /** The clock for `iat`/`exp`. */
+  now?: () => Date
+  logger?: Logger
+}
+
+export interface DevIssuer {
+  /** The issuer URL (`iss`), e.g. `http://127.0.0.1:8788`, without a trailing slash. */
+  issuer: string
+  jwksUri: string
+  audience: string
+  port: number
+  server: Server
+  /**
+   * Signs a token for `sub` with `claims` added, valid `ttlSeconds` (default 3600, at most 86400).
+   * Throws DevIssuerError ERR_DEV_TOKEN_SUB, ERR_DEV_TOKEN_CLAIMS (not a JSON object, a reserved claim
+   * iss/aud/sub/iat/exp, or over 6 KiB) or ERR_DEV_TOKEN_TTL.
+   */
+  mint(sub: string, claims?: Record<string, unknown>, ttlSeconds?: number): Promise<string>
+  close(): Promise<void>
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+function assertTokenRequest(
+  sub: unknown,
+  claims: unknown,
+  ttlSeconds: unknown,
+): asserts claims is Record<string, unknown> {
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUB_LENGTH)
+    throw new DevIssuerError(
+      'ERR_DEV_TOKEN_SUB',
+      `sub must be a non-empty string of at most ${MAX_SUB_LENGTH} characters`,
+    )
+  if (!isPlainObject(claims)) throw new DevIssuerError('ERR_DEV_TOKEN_CLAIMS', 'claims must be a JSON object')
+  const reserved = RESERVED_CLAIMS.filter((name) => Object.hasOwn(claims, name))
+  if (reserved.length > 0)
+    throw new DevIssuerError(
+      'ERR_DEV_TOKEN_CLAIMS',
+      `claims may not set ${reserved.join(', ')}: the issuer sets them`,
+    )
+  let json: string | undefined
+  try {
+    json = JSON.stringify(claims)
+  } catch {
+    json = undefined
+  }
+  if (json === undefined) throw new DevIssuerError('ERR_DEV_TOKEN_CLAIMS', 'claims must be JSON values')
+  if (Buffer.byteLength(json) > MAX_CLAIMS_BYTES)
+    throw new DevIssuerError(
+      'ERR_DEV_TOKEN_CLAIMS',
+      `claims must be at most ${MAX_CLAIMS_BYTES} bytes of JSON`,
+    )
+  if (
+    typeof ttlSeconds !== 'number' ||
+    !Number.isInteger(ttlSeconds) ||
+    ttlSeconds < 1 ||
+    ttlSeconds > DEV_TOKEN_MAX_TTL_SECONDS
+  )
+    throw new DevIssuerError(
+      'ERR_DEV_TOKEN_TTL',
+      `ttlSeconds must be an integer from 1 to ${DEV_TOKEN_MAX_TTL_SECONDS}`,
+    )
+}
+
+function isJsonRequest(req: IncomingMessage): boolean {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
+  return type === 'application/json'
+}
+
+/**
+ * Starts the dev issuer on a loopback address with a fresh ES256 key (never persisted). Only
+ * `sts-vend dev` starts it; `serve` never imports src/dev (a test walks the import graph).
+ * Answers 403 to any peer that is not loopback or whose Host header is a DNS name other than
+ * localhost (DNS rebinding). Throws DevIssuerError ERR_DEV_ISSUER_NOT_LOOPBACK for another host,
+ * and the listen error (e.g. EADDRINUSE) when the port is taken.
+ */
+export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<DevIssuer> {
+  const host = options.host ?? '127.0.0.1'
+  if (!isLoopbackHost(host))
+    throw new DevIssuerError(
+      'ERR_DEV_ISSUER_NOT_LOOPBACK',
+      `the dev issuer listens on loopback only, not ${host}`,
+    )
+  const audience = options.audience ?? DEV_AUDIENCE
+  const now = options.now ?? (() => new Date())
+  const { privateKey, publicKey } = await generateKeyPair(ALG)
+  const kid = `dev-${randomUUID().slice(0, 8)}`
+  const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' }
+
+  const server = createServer()
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? 0)
+  const issuer = `http://${urlHost(host, port)}`
+  const jwksUri = `${issuer}/jwks.json`
+
+  const mint = (
+    sub: string,
+    claims: Record<string, unknown> = {},
+    ttlSeconds = DEV_TOKEN_DEFAULT_TTL_SECONDS,
+  ) => signToken(privateKey, { kid, issuer, audience, now: now() }, sub, claims, ttlSeconds)
+
+  const discovery = {
+    issuer,
+    jwks_uri: jwksUri,
+    response_types_supported: ['id_token'],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: [ALG],
+    claims_supported: ['iss', 'aud', 'sub', 'iat', 'exp'],
+  }
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    handle(req, res).catch((err: unknown) => {
+      options.logger?.error({ event: 'dev_issuer.error', err }, 'dev issuer request failed')
+      if (!res.headersSent) sendJson(res, 500, { error: 'server_error' })
+      else res.destroy()
+    })
+  })
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!admitLocalRequest(req, res)) return
+    const path = (req.url ?? '/').split('?')[0]
+    if (path === '/.well-known/openid-configuration' || path === '/jwks.json') {
+      if (req.method !== 'GET') return methodNotAllowed(res, ['GET'])
+      return sendJson(res, 200, path === '/jwks.json' ? { keys: [publicJwk] } : discovery)
+    }
+    if (path !== '/dev/token') return notFound(res)
+    if (req.method !== 'POST') return methodNotAllowed(res, ['POST'])
+    if (!isJsonRequest(req))
+      return sendJson(res, 415, {
+        error: 'invalid_request',
+        error_description: 'send Content-Type: application/json',
+      })
+    const text = await readBody(req, MAX_BODY_BYTES)
+    if (text === undefined)
+      return sendJson(res, 413, {
+        error: 'invalid_request',
+        error_description: `body over ${MAX_BODY_BYTES} bytes`,
+      })
+    let body: unknown
+    try {
+      body = JSON.parse(text)
+    } catch {
+      return sendJson(res, 400, { error: 'invalid_request', error_description: 'body is not JSON' })
+    }
+    if (!isPlainObject(body))
+      return sendJson(res, 400, { error: 'invalid_request', error_description: 'body must be a JSON object' })
+    const unknown = Object.keys(body).filter((key) => !['sub', 'claims', 'ttlSeconds'].includes(key))
+    if (unknown.length > 0)
+      return sendJson(res, 400, {
+        error: 'invalid_request',
+        error_description: `unknown field(s): ${unknown.join(', ')}`,
+      })
+    const ttl = body['ttlSeconds'] ?? DEV_TOKEN_DEFAULT_TTL_SECONDS
+    try {
+      // mint() validates every field, whatever type the JSON gave it.
+      const token = await mint(
+        body['sub'] as string,
+        body['claims'] as Record<string, unknown>,
+        ttl as number,
+      )
+      options.logger?.info({ event: 'dev_issuer.minted', sub: body['sub'] }, 'dev token minted')
+      return sendJson(res, 200, { token, expiresIn: ttl })
+    } catch (err) {
+      if (err instanceof DevIssuerError)
+        return sendJson(res, 400, {
+          error: 'invalid_request',
+          code: err.code,
+          error_description: err.message,
+        })
+      throw err
+    }
+  }
+
+  return {
+    issuer,
+    jwksUri,
+    audience,
+    port,
+    server,
+    mint,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
+}
+
+async function signToken(
+  key: CryptoKey,
+  context: { kid: string; issuer: string; audience: string; now: Date },
+  sub: string,
+  claims: Record<string, unknown>,
+  ttlSeconds: number,
+): Promise<string> {
+  assertTokenRequest(sub, claims, ttlSeconds)
+  const iat = Math.floor(context.now.getTime() / 1000)
+  // Copy into a null-prototype object: a "__proto__" claim from JSON stays an ordinary claim.
+  const payload: Record<string, unknown> = Object.assign(Object.create(null), claims)
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: ALG, kid: context.kid, typ: 'JWT' })
+    .setIssuer(context.issuer)
+    .setAudience(context.audience)
+    .setSubject(sub)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ttlSeconds)
+    .sign(key)
+}
