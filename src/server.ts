@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url'
 import { type AppDeps, createApp, type Lifecycle } from './app.ts'
 import { createTokenVerifier } from './auth/index.ts'
 import { type Config, ConfigError, loadConfigFile } from './config/index.ts'
+import { listen, urlHost } from './listen.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { createMetrics } from './metrics.ts'
 import { compileRules } from './policies/index.ts'
@@ -108,19 +109,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const app = createApp(adapters.deps)
   // Headers up to 32 KiB so an oversized bearer token reaches our own 8 KiB check (design §6.1).
   const server = createServer({ maxHeaderSize: 32 * 1024 }, app)
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(config.server.port, config.server.host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  server.headersTimeout = 20_000
+  // Slow-header and slow-body clients are cut off (Node's default headersTimeout is 60 s).
   server.requestTimeout = config.server.requestTimeoutMs
-  const address = server.address()
-  const port = typeof address === 'object' && address ? address.port : config.server.port
-  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host
-  const url = `http://${host}:${port}`
+  server.headersTimeout = Math.min(10_000, config.server.requestTimeoutMs)
+  const port = await listen(server, config.server.port, config.server.host)
+  const url = `http://${urlHost(config.server.host, port)}`
   logger.info({ event: 'server.listening', url }, 'listening')
   return {
     server,

@@ -105,8 +105,3 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<string
     req.on('error', reject)
   })
 }
-
-/** `host:port` as it goes in a URL (IPv6 in brackets). */
-export function urlHost(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
-}

@@ -3,10 +3,11 @@ import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { isLoopbackHost } from '../config/loopback.ts'
 import { formatExpiration } from '../formats/time.ts'
+import { listen, urlHost } from '../listen.ts'
 import type { Logger } from '../logger.ts'
 import { type AgentCredentials, type CredentialSource, createCredentialSource } from './credential-source.ts'
 import { AgentOptionError, RefreshError } from './errors.ts'
-import { admitLocalRequest, methodNotAllowed, notFound, sendJson, sendText, urlHost } from './local-http.ts'
+import { admitLocalRequest, methodNotAllowed, notFound, sendJson, sendText } from './local-http.ts'
 
 /** The role name the ECS metadata paths list unless --role-name says otherwise (design §6.1). */
 export const AGENT_DEFAULT_ROLE_NAME = 'sts-vend'
@@ -199,15 +200,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       else res.destroy()
     })
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const address = server.address()
-  const port = typeof address === 'object' && address ? address.port : (options.port ?? 0)
+  const port = await listen(server, options.port ?? 0, host)
   const url = `http://${urlHost(host, port)}`
   logger.info({ event: 'agent.listening', url, roleName }, 'agent listening')
   return {

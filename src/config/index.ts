@@ -5,6 +5,7 @@ export {
   loadConfig,
   loadConfigFile,
   parseConfigText,
+  readConfigFile,
 } from './load.ts'
 export { isLoopbackHost } from './loopback.ts'
 export * from './schema.ts'

@@ -198,15 +198,18 @@ export function loadConfig(input: string | unknown): Config {
   return result.data
 }
 
-/** Reads and validates a config file. A missing or unreadable file is a ConfigError too. */
-export function loadConfigFile(path: string): Config {
-  let text: string
+/** Reads a config file's text; a missing or unreadable file is a ConfigError naming it. */
+export function readConfigFile(path: string): string {
   try {
-    text = readFileSync(path, 'utf8')
+    return readFileSync(path, 'utf8')
   } catch (err) {
     throw new ConfigError([
       { path: '', message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}` },
     ])
   }
-  return loadConfig(text)
+}
+
+/** Reads and validates a config file. A missing or unreadable file is a ConfigError too. */
+export function loadConfigFile(path: string): Config {
+  return loadConfig(readConfigFile(path))
 }

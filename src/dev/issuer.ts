@@ -2,15 +2,9 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose'
-import {
-  admitLocalRequest,
-  methodNotAllowed,
-  notFound,
-  readBody,
-  sendJson,
-  urlHost,
-} from '../agent/local-http.ts'
+import { admitLocalRequest, methodNotAllowed, notFound, readBody, sendJson } from '../agent/local-http.ts'
 import { isLoopbackHost } from '../config/loopback.ts'
+import { listen, urlHost } from '../listen.ts'
 import type { Logger } from '../logger.ts'
 import { DEV_AUDIENCE } from './defaults.ts'
 
@@ -145,15 +139,7 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
   const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' }
 
   const server = createServer()
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const address = server.address()
-  const port = typeof address === 'object' && address ? address.port : (options.port ?? 0)
+  const port = await listen(server, options.port ?? 0, host)
   const issuer = `http://${urlHost(host, port)}`
   const jwksUri = `${issuer}/jwks.json`
 
