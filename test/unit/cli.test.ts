@@ -6,23 +6,10 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type CliIo, COMMANDS, EXIT, runCli } from '../../src/cli.ts'
+import { captureIo } from '../fixtures/cli-io.ts'
 import { VALID_YAML } from './config/valid-config.ts'
 
-function capture(env: NodeJS.ProcessEnv = {}): CliIo & { stdout: () => string; stderr: () => string } {
-  let out = ''
-  let err = ''
-  return {
-    out: (text) => {
-      out += text
-    },
-    err: (text) => {
-      err += text
-    },
-    env,
-    stdout: () => out,
-    stderr: () => err,
-  }
-}
+const capture = captureIo
 
 const dir = mkdtempSync(join(tmpdir(), 'sts-vend-cli-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type CliIo, runCli } from '../../../src/cli.ts'
 import { createAgentCommand } from '../../../src/commands/agent.ts'
 import { createCapturingLogger } from '../../../src/logger.ts'
+import { captureIo } from '../../fixtures/cli-io.ts'
 import { type CredentialsStub, startCredentialsStub } from '../../fixtures/credentials-stub.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..')
@@ -18,21 +19,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const tokenFile = join(dir, 'token')
 writeFileSync(tokenFile, 'jwt-one\n')
 
-function capture(): CliIo & { stdout: () => string; stderr: () => string } {
-  let out = ''
-  let err = ''
-  return {
-    out: (text) => {
-      out += text
-    },
-    err: (text) => {
-      err += text
-    },
-    env: {},
-    stdout: () => out,
-    stderr: () => err,
-  }
-}
+const capture = captureIo
 
 let stub: CredentialsStub
 beforeEach(async () => {

@@ -11,24 +11,11 @@ import { type CliIo, runCli } from '../../../src/cli.ts'
 import { parseClaim } from '../../../src/commands/token.ts'
 import { DEV_ISSUER_DEFAULT_PORT, DEV_ISSUER_DEFAULT_URL } from '../../../src/dev/defaults.ts'
 import { type DevIssuer, startDevIssuer } from '../../../src/dev/issuer.ts'
+import { captureIo } from '../../fixtures/cli-io.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..')
 
-function capture(): CliIo & { stdout: () => string; stderr: () => string } {
-  let out = ''
-  let err = ''
-  return {
-    out: (text) => {
-      out += text
-    },
-    err: (text) => {
-      err += text
-    },
-    env: {},
-    stdout: () => out,
-    stderr: () => err,
-  }
-}
+const capture = captureIo
 
 let dev: DevIssuer
 beforeAll(async () => {
