@@ -33,6 +33,8 @@ COPY --from=build /app/dist ./dist
 COPY bin ./bin
 # Read at run time from the package root (src/routes/openapi.ts resolves ../../openapi.yaml from dist/routes/).
 COPY openapi.yaml ./
+# The web console's static files (src/routes/console.ts resolves ../../web/ from dist/routes/); no build step.
+COPY web ./web
 USER node
 EXPOSE 8080
 # Slim images have no curl: node's fetch does it. STS_VEND_HEALTHCHECK_URL overrides the URL when the

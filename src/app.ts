@@ -8,6 +8,7 @@ import { MethodNotAllowed, NotFound, toErrorResponse, UpstreamUnavailable } from
 import { formatAppServerError } from './formats/index.ts'
 import type { Logger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
+import { consoleRoutes, consoleSettings } from './routes/console.ts'
 import { queryFormat } from './routes/credential-request.ts'
 import { credentialRoutes } from './routes/credentials.ts'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
@@ -40,12 +41,14 @@ export interface AppDeps {
   readiness: readonly ReadinessCheck[]
   limiterStores?: { perIp?: Store | undefined; perSubject?: Store | undefined }
   lifecycle?: Lifecycle
+  /** Set by `sts-vend dev` only: the dev issuer's URL, whose dev-user picker the console then offers. */
+  devIssuer?: string | undefined
 }
 
 const CREDENTIAL_ROUTES = new Set(['/v1/credentials', '/v1/simulate'])
 
 /** The routes and their methods; anything else on a known path is 405 with `Allow`, unknown paths 404. */
-function knownRoutes(config: Config): Map<string, readonly string[]> {
+function knownRoutes(config: Config, consolePaths: readonly string[]): Map<string, readonly string[]> {
   const routes = new Map<string, readonly string[]>([
     ['/healthz', ['GET', 'HEAD']],
     ['/readyz', ['GET', 'HEAD']],
@@ -54,12 +57,15 @@ function knownRoutes(config: Config): Map<string, readonly string[]> {
     ['/v1/credentials', ['GET', 'POST']],
   ])
   if (config.server.simulate) routes.set('/v1/simulate', ['POST'])
+  for (const path of consolePaths) routes.set(path, ['GET', 'HEAD'])
   return routes
 }
 
 export function createApp(deps: AppDeps): Express {
   const { config, logger, metrics, audit } = deps
-  const routes = knownRoutes(config)
+  const settings = consoleSettings(config, deps.devIssuer)
+  const web = settings ? consoleRoutes(settings) : null
+  const routes = knownRoutes(config, web?.paths ?? [])
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
@@ -112,6 +118,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(perIpLimit(config.limits, deps.limiterStores?.perIp))
   app.use(metricsRoutes(metrics))
   app.use(openapiRoutes())
+  if (web) app.use(web.router)
   app.use(
     '/v1',
     credentialRoutes({

@@ -12,7 +12,7 @@ import { createLimiterStores } from './routes/middleware/rate-limit.ts'
 import { createAudit } from './services/audit.ts'
 import { createIssueCredentials } from './services/issue-credentials.ts'
 import { createSimulate } from './services/simulate.ts'
-import { createAlibabaStsClient, createStsService } from './sts/index.ts'
+import { createAlibabaStsClient, createStsService, endpointResolves } from './sts/index.ts'
 import type { StsClient } from './types.ts'
 
 export interface RunningServer {
@@ -26,6 +26,8 @@ export interface StartOptions {
   logger?: Logger
   /** Replaces the Alibaba SDK client (tests). */
   stsClient?: StsClient
+  /** `sts-vend dev` only: the dev issuer's URL; the web console then offers its dev-user picker. */
+  devIssuer?: string
 }
 
 export interface Adapters {
@@ -88,10 +90,13 @@ export async function buildAdapters(
         check: async () => {
           try {
             await client.checkIdentity()
-            return { ready: true }
           } catch {
             return { ready: false, detail: 'identity not resolvable' }
           }
+          // An endpoint whose name does not resolve can never answer (SEC-107).
+          if (!(await endpointResolves(config.sts.endpoint)))
+            return { ready: false, detail: 'endpoint not resolvable' }
+          return { ready: true }
         },
       },
     ],
@@ -106,9 +111,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const logger = options.logger ?? createLogger()
   const { config } = options
   const adapters = await buildAdapters(config, logger, options.stsClient)
-  const app = createApp(adapters.deps)
+  const app = createApp({ ...adapters.deps, devIssuer: options.devIssuer })
   // Headers up to 32 KiB so an oversized bearer token reaches our own 8 KiB check (design §6.1).
-  const server = createServer({ maxHeaderSize: 32 * 1024 }, app)
+  // Node checks headersTimeout/requestTimeout only every connectionsCheckingInterval (default 30 s),
+  // which would let a slow-header client hold a socket for ~40 s instead of 10 (SEC-095).
+  const server = createServer({ maxHeaderSize: 32 * 1024, connectionsCheckingInterval: 1000 }, app)
   // Slow-header and slow-body clients are cut off (Node's default headersTimeout is 60 s).
   server.requestTimeout = config.server.requestTimeoutMs
   server.headersTimeout = Math.min(10_000, config.server.requestTimeoutMs)

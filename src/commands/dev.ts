@@ -90,8 +90,9 @@ export const devCommand: Command = {
         stsEndpoint: emulator.endpoint,
       })
       const { startServer } = await import('../server.ts')
-      const service = await startServer({ config, logger })
+      const service = await startServer({ config, logger, devIssuer: issuer.issuer })
       closers.push(() => service.close())
+      issuer.allowOrigin(new URL(service.url).origin)
 
       const token = await issuer.mint('alice', { name: 'Alice Example', email: 'alice@example.test' })
       const auth = shellQuote(`Authorization: Bearer ${token}`)
@@ -99,6 +100,7 @@ export const devCommand: Command = {
         [
           `sts-vend dev is running (Ctrl-C stops it)`,
           `  service:       ${service.url}`,
+          `  web console:   ${service.url}/   (pick a dev user, copy the ossbrowser fields)`,
           `  dev issuer:    ${issuer.issuer}   (sts-vend token --sub bob --issuer ${issuer.issuer})`,
           `  STS emulator:  ${emulator.stsUrl}`,
           ``,

@@ -63,6 +63,12 @@ export interface DevIssuer {
    * iss/aud/sub/iat/exp, or over 6 KiB) or ERR_DEV_TOKEN_TTL.
    */
   mint(sub: string, claims?: Record<string, unknown>, ttlSeconds?: number): Promise<string>
+  /**
+   * Lets the page at `origin` (the dev service's web console) call `POST /dev/token` from a browser
+   * (CORS, that one path). Throws DevIssuerError ERR_DEV_ISSUER_NOT_LOOPBACK unless `origin` is an
+   * exact http(s) origin on a loopback host.
+   */
+  allowOrigin(origin: string): void
   close(): Promise<void>
 }
 
@@ -149,6 +155,27 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
     ttlSeconds = DEV_TOKEN_DEFAULT_TTL_SECONDS,
   ) => signToken(privateKey, { kid, issuer, audience, now: now() }, sub, claims, ttlSeconds)
 
+  const corsOrigins = new Set<string>()
+  const allowOrigin = (origin: string) => {
+    let url: URL | undefined
+    try {
+      url = new URL(origin)
+    } catch {
+      url = undefined
+    }
+    if (
+      !url ||
+      url.origin !== origin ||
+      (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+      !isLoopbackHost(url.hostname)
+    )
+      throw new DevIssuerError(
+        'ERR_DEV_ISSUER_NOT_LOOPBACK',
+        `only a loopback origin may call the dev issuer from a browser, not ${JSON.stringify(origin)}`,
+      )
+    corsOrigins.add(origin)
+  }
+
   const discovery = {
     issuer,
     jwks_uri: jwksUri,
@@ -174,6 +201,20 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
       return sendJson(res, 200, path === '/jwks.json' ? { keys: [publicJwk] } : discovery)
     }
     if (path !== '/dev/token') return notFound(res)
+    const origin = req.headers.origin
+    res.setHeader('vary', 'Origin')
+    if (origin !== undefined && corsOrigins.has(origin)) {
+      res.setHeader('access-control-allow-origin', origin)
+      if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] === 'POST') {
+        res.writeHead(204, {
+          'access-control-allow-methods': 'POST',
+          'access-control-allow-headers': 'Content-Type',
+          'access-control-max-age': '600',
+        })
+        res.end()
+        return
+      }
+    }
     if (req.method !== 'POST') return methodNotAllowed(res, ['POST'])
     if (!isJsonRequest(req))
       return sendJson(res, 415, {
@@ -228,6 +269,7 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
     port,
     server,
     mint,
+    allowOrigin,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())

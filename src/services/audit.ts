@@ -19,7 +19,9 @@ const SAFE_VALUE = /^[A-Za-z0-9][A-Za-z0-9._@=+-]{0,127}$/
 /** A subject is logged as is only when it is a safe value; otherwise its hash (it may be the refused value). */
 function subjectFields(caller: Caller | undefined): Record<string, string> {
   if (!caller) return {}
-  if (SAFE_VALUE.test(caller.subject)) return { iss: caller.issuer, sub: caller.subject }
+  // The full value rule (charset and no ".."): a subject refused as a template value is never logged raw (SEC-053).
+  if (SAFE_VALUE.test(caller.subject) && !caller.subject.includes('..'))
+    return { iss: caller.issuer, sub: caller.subject }
   return { iss: caller.issuer, sub_sha256: createHash('sha256').update(caller.subject).digest('hex') }
 }
 

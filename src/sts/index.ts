@@ -21,6 +21,7 @@ export {
   cacheKeyString,
   createCredentialCache,
 } from './credential-cache.ts'
+export { endpointResolves } from './endpoint-resolves.ts'
 export { classifyStsError, type StsFailure, type StsFailureKind } from './error-mapping.ts'
 export { createRateCap, type RateCap, type RateCapOptions } from './rate-cap.ts'
 export {
