@@ -97,6 +97,21 @@ function crossProblems(raw: Raw): ConfigProblem[] {
   ) {
     problems.push({ path: 'console.issuer', message: `unknown issuer "${consoleSection['issuer']}"` })
   }
+  if (
+    isObject(consoleSection) &&
+    typeof consoleSection['clientId'] === 'string' &&
+    !consoleSection['clientId'].includes('${')
+  ) {
+    // The console sends the ID token, whose audience is its client id: the issuer must accept it.
+    const consoleIssuer = issuers.find((i) => isObject(i) && i['id'] === consoleSection['issuer'])
+    const audiences = isObject(consoleIssuer) ? list(consoleIssuer['audiences']) : []
+    if (isObject(consoleIssuer) && !audiences.includes(consoleSection['clientId'])) {
+      problems.push({
+        path: 'console.clientId',
+        message: `the console signs in with ID tokens for "${consoleSection['clientId']}": add it to the audiences of issuer "${consoleSection['issuer']}"`,
+      })
+    }
+  }
   const sts = raw['sts']
   if (isObject(sts) && sts['protocol'] === 'http') {
     const endpoint = typeof sts['endpoint'] === 'string' ? sts['endpoint'] : 'sts.cn-hangzhou.aliyuncs.com'

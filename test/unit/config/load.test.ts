@@ -60,7 +60,7 @@ describe('loadConfig', () => {
     expect(config.issuers[0]).toEqual({
       id: 'corp',
       issuer: 'https://id.example.com/',
-      audiences: ['sts-vend'],
+      audiences: ['sts-vend', 'sts-vend-console'],
       jwksUri: 'https://id.example.com/.well-known/jwks.json',
       algorithms: ['RS256', 'ES256'],
       clockToleranceSeconds: 30,

@@ -228,7 +228,7 @@ describe('loadConfig refusals', () => {
     ],
     [
       'under console',
-      (c) => (c['console'] = { issuer: 'corp', clientId: 'x', clientSecret: 'y' }),
+      (c) => (c['console'] = { issuer: 'corp', clientId: 'sts-vend-console', clientSecret: 'y' }),
       'console',
       'clientSecret',
     ],

@@ -6,7 +6,6 @@ export type RawConfig = Record<string, unknown> & {
 }
 
 /** The `${sub}` template variable of sts-vend configs (not a JavaScript placeholder). */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: this is sts-vend's own template syntax
 export const SUB = '${sub}'
 
 /** One issuer (`corp`) and one rule (`app-users`); every other key is left to its default. */
@@ -16,7 +15,8 @@ export function validConfig(): RawConfig {
       {
         id: 'corp',
         issuer: 'https://id.example.com/',
-        audiences: ['sts-vend'],
+        // sts-vend-console: the console's client id, which the console section needs as an audience.
+        audiences: ['sts-vend', 'sts-vend-console'],
         jwksUri: 'https://id.example.com/.well-known/jwks.json',
         algorithms: ['RS256', 'ES256'],
       },
@@ -41,7 +41,7 @@ export function validConfig(): RawConfig {
 export const VALID_YAML = `issuers:
   - id: corp
     issuer: https://id.example.com/
-    audiences: [sts-vend]
+    audiences: [sts-vend, sts-vend-console]
     jwksUri: https://id.example.com/.well-known/jwks.json
     algorithms: [RS256, ES256]
 rules:
