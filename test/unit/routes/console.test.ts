@@ -12,6 +12,8 @@ const SCRIPTS = readdirSync(join(WEB, 'js')).filter((name) => name.endsWith('.js
 
 function withConsole(raw: Record<string, unknown>) {
   raw['console'] = { issuer: 'corp', clientId: 'sts-vend-console', scopes: ['openid', 'profile', 'groups'] }
+  const [issuer] = raw['issuers'] as { audiences: string[] }[]
+  issuer!.audiences.push('sts-vend-console')
 }
 
 describe('when the config has no console section', () => {
