@@ -10,31 +10,46 @@ import {
   startEmulator,
 } from '../emulator/index.ts'
 
-const HELP = `Usage: sts-vend emulator [--config FILE] [--port N] [--host H] [--tls]
+const HELP = `Usage: sts-vend emulator [--config FILE] [--port N] [--oss-port N] [--host H] [--tls]
+                          [--simulate-network]
 
 Runs a local Alibaba Cloud STS that the official SDKs (@alicloud/sts20150401, @alicloud/credentials)
 use unchanged: ACS3-HMAC-SHA256 and RPC HMAC-SHA1 signatures, the 15-minute date window, nonce replay,
 STS callers (role chaining), accounts, AccessKeys, roles, trust and ExternalId, Alibaba's parameter
 limits and error codes, Throttling.User above throttle.perSecond per account, and injected faults.
 
-Once it listens it prints exactly one JSON line on stdout:
-  {"sts":"http://127.0.0.1:PORT"}
-With --tls (a self-signed certificate generated at start, needs the openssl command):
-  {"sts":"https://127.0.0.1:PORT","ca":"/tmp/…/cert.pem"}
+Next to STS it runs an OSS endpoint for the buckets and access points of the config: objects in
+memory, V1 and V4 signatures (header and presigned URL) with AccessKeys or emulator-issued STS
+credentials, and OSS's authorization (role policy ∩ session policy, bucket policy, access point
+policy with bucket-policy delegation; explicit Deny wins). It answers path-style requests
+(/bucket/key, ali-oss with sldEnable) and virtual-host ones (Host: bucket.…).
+
+Once both listen it prints exactly one JSON line on stdout:
+  {"sts":"http://127.0.0.1:PORT","oss":"http://127.0.0.1:PORT2"}
+With --tls (a self-signed certificate generated at start, needs the openssl command), both are https
+and acs:SecureTransport is true on the OSS side:
+  {"sts":"https://127.0.0.1:PORT","oss":"https://127.0.0.1:PORT2","ca":"/tmp/…/cert.pem"}
 Pass the "ca" file as NODE_EXTRA_CA_CERTS to a Node process that must trust it (the @alicloud/credentials
 ram_role_arn provider only speaks https).
 
   --config FILE   emulator YAML (design §10); default: the bundled config with account
                   1000000000000001 (key LTAIexampleKeyId01 / exampleSecret01, roles oss-app-user and
-                  oss-browser) and account 1000000000000002 (role partner-oss-access, trusting account
-                  1 with ExternalId sts-vend-partner-01)
-  --port N        default 0: a free port
+                  oss-browser, bucket examplebucket, access point ap-01) and account 1000000000000002
+                  (role partner-oss-access, trusting account 1 with ExternalId sts-vend-partner-01,
+                  bucket partnerbucket)
+  --port N        the STS port; default 0: a free port
+  --oss-port N    the OSS port; default 0: a free port
   --host H        default 127.0.0.1
-  --tls           serve https
+  --tls           serve https on both
+  --simulate-network
+                  test hook: on the OSS side, loopback callers may send x-emulator-source-ip: IP
+                  (used as acs:SourceIp) and x-emulator-vpc-id: vpc-… (the request comes from that
+                  VPC, as a vpc access point requires)
 
 Control endpoints, loopback callers only: GET /__counters (also /__stats), DELETE /__counters,
 GET|POST|DELETE /__faults (POST a fault, a list, or {"faults": [...]}: kinds throttle, server_error,
-status, delay, reset, malformed, partial, badExpiration, wrongRole), GET|POST /__clock {"offsetSeconds": N}.
+status, delay, reset, malformed, partial, badExpiration, wrongRole), GET|POST /__clock {"offsetSeconds": N}
+(moves the clock of both sides, e.g. to expire credentials).
 
 SIGINT or SIGTERM stops it. Exit codes: 0 stopped by a signal, 1 invalid config or cannot listen,
 2 usage error.`
@@ -70,16 +85,25 @@ export const emulatorCommand: Command = {
       options: {
         config: { type: 'string', short: 'c' },
         port: { type: 'string', short: 'p' },
+        'oss-port': { type: 'string' },
         host: { type: 'string' },
         tls: { type: 'boolean' },
+        'simulate-network': { type: 'boolean' },
       },
       strict: true,
     })
     const port = values.port === undefined ? 0 : parsePort(values.port)
-    if (port === null || values.host === '') {
-      io.err(
-        `sts-vend emulator: ${port === null ? '--port must be an integer 0..65535' : '--host must not be empty'}\nRun 'sts-vend emulator --help'.\n`,
-      )
+    const ossPort = values['oss-port'] === undefined ? 0 : parsePort(values['oss-port'])
+    const problem =
+      port === null
+        ? '--port must be an integer 0..65535'
+        : ossPort === null
+          ? '--oss-port must be an integer 0..65535'
+          : values.host === ''
+            ? '--host must not be empty'
+            : null
+    if (problem !== null || port === null || ossPort === null) {
+      io.err(`sts-vend emulator: ${problem}\nRun 'sts-vend emulator --help'.\n`)
       return EXIT.usage
     }
     const config: EmulatorConfigInput = values.config
@@ -91,7 +115,9 @@ export const emulatorCommand: Command = {
         config,
         host: values.host ?? '127.0.0.1',
         port,
+        ossPort,
         tls: values.tls === true,
+        simulateNetwork: values['simulate-network'] === true,
       })
     } catch (err) {
       if (err instanceof ConfigError) throw err
@@ -101,7 +127,7 @@ export const emulatorCommand: Command = {
     }
     const stopping = untilSignal()
     io.out(
-      `${JSON.stringify({ sts: emulator.stsUrl, ...(emulator.caPath ? { ca: emulator.caPath } : {}) })}\n`,
+      `${JSON.stringify({ sts: emulator.stsUrl, oss: emulator.ossUrl, ...(emulator.caPath ? { ca: emulator.caPath } : {}) })}\n`,
     )
     await stopping
     await emulator.close()

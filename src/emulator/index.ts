@@ -1,4 +1,4 @@
-// The local STS emulator (design §10): public API for the CLI, dev mode, tests and the OSS side to come.
+// The local STS and OSS emulator (design §10): public API for the CLI, dev mode and tests.
 export { type AssumeRoleResponseBody, formatExpiration } from './assume-role.ts'
 export { type Caller, MAX_SKEW_MS } from './authenticate.ts'
 export type { EmulatorClock } from './clock.ts'
@@ -26,6 +26,10 @@ export {
 } from './default-config.ts'
 export { AlibabaError, type AlibabaErrorBody, STS_ERRORS, type StsErrorCode } from './errors.ts'
 export { FAULT_KINDS, type Fault, type FaultController, type FaultInput, type FaultKind } from './faults.ts'
+export { type OssAuthorization, type OssNetwork, type OssResources, ossResources } from './oss/authorize.ts'
+export { OSS_ERRORS, OssError, type OssErrorCode } from './oss/errors.ts'
+export { SOURCE_IP_HEADER, VPC_ID_HEADER } from './oss/server.ts'
+export type { ObjectStore, StoredObject } from './oss/store.ts'
 export { isPolicyDocument, isPolicyGrammatical } from './policy-grammar.ts'
 export { type Emulator, type StartEmulatorOptions, startEmulator } from './server.ts'
 export type { IssuedSession, SessionStore } from './sessions.ts'

@@ -13,6 +13,8 @@ import { handleControl } from './control.ts'
 import { type CallCounters, createCallCounters } from './counters.ts'
 import { AlibabaError, errorBody, STS_ERRORS, type StsErrorCode, stsError } from './errors.ts'
 import { createFaultController, type Fault, type FaultController } from './faults.ts'
+import { createOssHandler } from './oss/server.ts'
+import { createObjectStore, type ObjectStore } from './oss/store.ts'
 import { readBody, sendJson } from './respond.ts'
 import { createMemorySessionStore, type SessionStore } from './sessions.ts'
 import { createAccountThrottle } from './throttle.ts'
@@ -25,6 +27,13 @@ export interface StartEmulatorOptions {
   host?: string
   /** Default 0: a free port. */
   port?: number
+  /** The OSS side's port (design §10). Default 0: a free port. */
+  ossPort?: number
+  /**
+   * Test hook for the OSS side: honour `x-emulator-source-ip` and `x-emulator-vpc-id` from loopback
+   * peers (acs:SourceIp, and a request arriving from a VPC). Default false.
+   */
+  simulateNetwork?: boolean
   /** Serve https with a self-signed certificate generated at start (needs the openssl command). */
   tls?: boolean
   /** The base clock; POST /__clock shifts it. Default: the system clock. */
@@ -37,6 +46,12 @@ export interface Emulator {
   stsUrl: string
   /** `host:port`, what `sts.endpoint` / the SDK's `endpoint` takes. */
   endpoint: string
+  /** The OSS side, e.g. `http://127.0.0.1:43128` (https with tls). */
+  ossUrl: string
+  /** The OSS side's `host:port`. */
+  ossEndpoint: string
+  /** The OSS side's objects and multipart uploads. */
+  objects: ObjectStore
   /** With tls: the certificate PEM file to pass as NODE_EXTRA_CA_CERTS; else null. */
   caPath: string | null
   config: EmulatorConfig
@@ -44,7 +59,7 @@ export interface Emulator {
   faults: FaultController
   counters: CallCounters
   clock: EmulatorClock
-  /** Stops listening, drops open connections, cancels delayed answers, removes the certificate files. */
+  /** Stops both listeners, drops open connections, cancels delayed answers, removes the certificate files. */
   close(): Promise<void>
 }
 
@@ -168,30 +183,56 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
       .catch(() => sendJson(res, 500, { error: 'emulator error' }))
   }
 
+  const objects = createObjectStore()
+  const ossHandler = createOssHandler({
+    config,
+    sessions,
+    clock,
+    store: objects,
+    secure: options.tls === true,
+    simulateNetwork: options.simulateNetwork === true,
+    createdAt: clock.now(),
+  })
+
   const certificate = options.tls ? await createSelfSignedCertificate() : null
-  const server = certificate
-    ? createHttpsServer({ key: certificate.key, cert: certificate.cert }, handler)
-    : createHttpServer(handler)
+  const listener = (h: typeof handler) =>
+    certificate ? createHttpsServer({ key: certificate.key, cert: certificate.cert }, h) : createHttpServer(h)
+  const server = listener(handler)
+  const ossServer = listener(ossHandler)
   const host = options.host ?? '127.0.0.1'
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(options.port ?? 0, host, () => {
-        server.off('error', reject)
+  const listen = (s: typeof server, port: number) =>
+    new Promise<void>((resolve, reject) => {
+      s.once('error', reject)
+      s.listen(port, host, () => {
+        s.off('error', reject)
         resolve()
       })
     })
+  const stop = (s: typeof server) =>
+    new Promise<void>((resolve) => {
+      if (!s.listening) return resolve()
+      s.close(() => resolve())
+      s.closeAllConnections()
+    })
+  try {
+    await listen(server, options.port ?? 0)
+    await listen(ossServer, options.ossPort ?? 0)
   } catch (err) {
+    await Promise.all([stop(server), stop(ossServer)])
     await certificate?.remove()
     throw err
   }
-  const { port } = server.address() as AddressInfo
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
-  const endpoint = `${urlHost}:${port}`
+  const endpoint = `${urlHost}:${(server.address() as AddressInfo).port}`
+  const ossEndpoint = `${urlHost}:${(ossServer.address() as AddressInfo).port}`
+  const scheme = certificate ? 'https' : 'http'
   let closed: Promise<void> | undefined
   return {
-    stsUrl: `${certificate ? 'https' : 'http'}://${endpoint}`,
+    stsUrl: `${scheme}://${endpoint}`,
     endpoint,
+    ossUrl: `${scheme}://${ossEndpoint}`,
+    ossEndpoint,
+    objects,
     caPath: certificate?.certPath ?? null,
     config,
     sessions,
@@ -201,10 +242,7 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
     close() {
       closed ??= (async () => {
         closing.abort()
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve())
-          server.closeAllConnections()
-        })
+        await Promise.all([stop(server), stop(ossServer)])
         await certificate?.remove()
       })()
       return closed

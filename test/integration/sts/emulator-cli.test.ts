@@ -50,11 +50,11 @@ async function firstLine(run: Run): Promise<Record<string, string>> {
 
 describe('sts-vend emulator', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)(
-    'when started with --port 0, then it prints exactly one JSON line {"sts": url} and exits 0 on %s',
+    'when started with --port 0, then it prints exactly one JSON line {"sts": url, "oss": url} and exits 0 on %s',
     async (signal) => {
       const run = start(['--port', '0'])
       const line = await firstLine(run)
-      expect(Object.keys(line)).toEqual(['sts'])
+      expect(Object.keys(line)).toEqual(['sts', 'oss'])
       expect(line['sts']).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
       const counters = await control(line['sts'] ?? '', 'GET', '/__counters')
       expect(counters.json).toMatchObject({ assumeRoleCalls: 0 })
@@ -100,7 +100,7 @@ describe('sts-vend emulator', () => {
   it('when started with --tls, then the URL is https, the CA file is named and trusted connections work', async () => {
     const run = start(['--tls'])
     const line = await firstLine(run)
-    expect(Object.keys(line)).toEqual(['sts', 'ca'])
+    expect(Object.keys(line)).toEqual(['sts', 'oss', 'ca'])
     expect(line['sts']).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/)
     const ca = readFileSync(line['ca'] ?? '', 'utf8')
     const status = await new Promise<number>((resolve, reject) => {
