@@ -12,7 +12,7 @@ import { createLimiterStores } from './routes/middleware/rate-limit.ts'
 import { createAudit } from './services/audit.ts'
 import { createIssueCredentials } from './services/issue-credentials.ts'
 import { createSimulate } from './services/simulate.ts'
-import { createAlibabaStsClient, createStsService, endpointResolves } from './sts/index.ts'
+import { createAlibabaStsClient, createStsService } from './sts/index.ts'
 import type { StsClient } from './types.ts'
 
 export interface RunningServer {
@@ -90,13 +90,10 @@ export async function buildAdapters(
         check: async () => {
           try {
             await client.checkIdentity()
+            return { ready: true }
           } catch {
             return { ready: false, detail: 'identity not resolvable' }
           }
-          // An endpoint whose name does not resolve can never answer (SEC-107).
-          if (!(await endpointResolves(config.sts.endpoint)))
-            return { ready: false, detail: 'endpoint not resolvable' }
-          return { ready: true }
         },
       },
     ],

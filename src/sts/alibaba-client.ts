@@ -8,6 +8,7 @@ import { UpstreamUnavailable } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import type { AssumeRoleInput, StsClient } from '../types.ts'
 import { toStsCredentials } from './assume-role-response.ts'
+import { endpointResolves } from './endpoint-resolves.ts'
 import { classifyStsError } from './error-mapping.ts'
 import { createResilientAssumeRole, type StsObserver } from './resilient-call.ts'
 import type { RetryPolicy } from './retry.ts'
@@ -102,6 +103,11 @@ export function createAlibabaStsClient(options: AlibabaStsClientOptions): StsCli
         const failure = classifyStsError(err)
         logger.warn({ event: 'sts.identity', code: failure.code }, 'own Alibaba identity not resolvable')
         throw new UpstreamUnavailable(1, { reason: `own Alibaba identity not resolvable: ${failure.code}` })
+      }
+      // An endpoint whose host name does not resolve can never answer: not ready (SEC-107).
+      if (!(await endpointResolves(sts.endpoint))) {
+        logger.warn({ event: 'sts.endpoint', code: 'ENOTFOUND' }, 'STS endpoint not resolvable')
+        throw new UpstreamUnavailable(1, { reason: 'STS endpoint not resolvable' })
       }
     },
   }
