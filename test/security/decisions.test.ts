@@ -1,4 +1,4 @@
-// The decisions of security-cases §4.8 that no catalogued case pins at the app level (docs/security.md lists all ten).
+// The decisions of security-cases §4.8 that no catalogued case pins at the app level (the README's security section lists all ten).
 import { afterEach, describe, it, vi } from 'vitest'
 import { mintToken } from '../fixtures/issuer.ts'
 import { startJwksStub } from '../fixtures/jwks-server.ts'
