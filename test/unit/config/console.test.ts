@@ -24,7 +24,11 @@ describe('console section', () => {
   it('when the client id is among the audiences, then the console loads with its default scopes', () => {
     const raw = validConfig()
     const config = loadConfig({ ...raw, console: { issuer: 'corp', clientId: 'sts-vend-console' } })
-    expect(config.console).toEqual({ issuer: 'corp', clientId: 'sts-vend-console', scopes: ['openid', 'profile'] })
+    expect(config.console).toEqual({
+      issuer: 'corp',
+      clientId: 'sts-vend-console',
+      scopes: ['openid', 'profile'],
+    })
   })
 
   it('when the console names an unknown issuer, then only console.issuer is reported', () => {
