@@ -1,7 +1,6 @@
 // Composition root: createApp(deps) wires middleware and routes. It builds; it never listens.
 import express, { type Express, type NextFunction, type Request, type Response } from 'express'
 import type { Store } from 'express-rate-limit'
-import helmet from 'helmet'
 import type { TokenVerifier } from './auth/index.ts'
 import type { Config } from './config/index.ts'
 import { MethodNotAllowed, NotFound, toErrorResponse, UpstreamUnavailable } from './errors.ts'
@@ -18,6 +17,7 @@ import { clientIpOf } from './routes/middleware/client-ip.ts'
 import { cors } from './routes/middleware/cors.ts'
 import { perIpLimit, perSubjectLimit } from './routes/middleware/rate-limit.ts'
 import { requestId } from './routes/middleware/request-id.ts'
+import { securityHeaders } from './routes/middleware/security-headers.ts'
 import { openapiRoutes } from './routes/openapi.ts'
 import { safeErrorFields } from './safe-error.ts'
 import type { Audit } from './services/audit.ts'
@@ -84,7 +84,7 @@ export function createApp(deps: AppDeps): Express {
     next()
   })
   app.use(
-    helmet({
+    securityHeaders({
       contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
       referrerPolicy: { policy: 'no-referrer' },
     }),

@@ -123,12 +123,16 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     server,
     url,
     close: async () => {
-      // Drain: new requests get 503, in-flight ones finish, idle keep-alive sockets close.
+      // Drain: new requests get 503, in-flight ones finish, idle keep-alive sockets close. close() only
+      // closes the sockets idle at that moment; one whose answer ends later would otherwise stay open for
+      // keepAliveTimeout (5 s) and hold the exit back, so idle sockets are closed again every 100 ms.
       adapters.lifecycle.draining = true
+      const sweep = setInterval(() => server.closeIdleConnections(), 100)
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeIdleConnections()
       })
+      clearInterval(sweep)
       await adapters.close()
     },
   }

@@ -1,4 +1,4 @@
-// Fault injection: a FIFO queue of faults, each applied to the next `count` STS action requests.
+// Fault injection: a FIFO queue of faults, each applied to the next `count` STS action requests, and sampled ones.
 import { z } from 'zod'
 
 /**
@@ -11,6 +11,10 @@ import { z } from 'zod'
  * - `malformed`: `status` (default 200) with an HTML body no JSON parser accepts;
  * - `partial`, `badExpiration`, `wrongRole`: a 200 AssumeRole answer without `SecurityToken`, with
  *   `Expiration` set to `expiration` (default `not-a-date`), or with an `AssumedRoleUser.Arn` of another role.
+ *
+ * With `rate` (0 < rate ≤ 1) a fault is sampled instead of queued: each request draws once, and a fault
+ * applies with its rate (rates add up: 0.05 throttle + 0.01 server_error fail 6% of requests), `count`
+ * bounding how many times it may apply. Queued faults go first; sampled ones never hold up the queue.
  */
 export const FAULT_KINDS = [
   'throttle',
@@ -37,6 +41,7 @@ export const faultSchema = z
       .optional(),
     retryAfterMs: z.number().int().min(0).optional(),
     expiration: z.string().optional(),
+    rate: z.number().gt(0).max(1).optional(),
   })
   .superRefine((fault, ctx) => {
     if (fault.kind === 'delay' && fault.delayMs === undefined)
@@ -59,30 +64,48 @@ export interface FaultController {
   /** Appends faults (validated; throws a ZodError on an invalid one, adding none). */
   add(faults: readonly FaultInput[]): void
   clear(): void
-  /** What is still queued, with the remaining counts. */
+  /** What is still queued, then the sampled faults, with the remaining counts. */
   pending(): Fault[]
-  /** Consumes one application of the head fault, or returns undefined when the queue is empty. */
+  /**
+   * Consumes one application of the head fault; with the queue empty, draws once among the sampled
+   * faults. Returns undefined when no fault applies to this request.
+   */
   take(): Fault | undefined
 }
 
-/** Creates a fault queue holding `initial` (from the emulator config). */
-export function createFaultController(initial: readonly FaultInput[] = []): FaultController {
+/** Creates a fault queue holding `initial` (from the emulator config). `random` draws for sampled faults. */
+export function createFaultController(
+  initial: readonly FaultInput[] = [],
+  random: () => number = Math.random,
+): FaultController {
   const queue: Fault[] = []
+  const sampled: Fault[] = []
+  const applyOnce = (list: Fault[], index: number): Fault => {
+    const fault = list[index] as Fault
+    fault.count -= 1
+    if (fault.count <= 0) list.splice(index, 1)
+    return { ...fault, count: 1 }
+  }
   const controller: FaultController = {
     add(faults) {
       const parsed = z.array(faultSchema).parse(faults)
-      queue.push(...parsed)
+      for (const fault of parsed) (fault.rate === undefined ? queue : sampled).push(fault)
     },
     clear() {
       queue.length = 0
+      sampled.length = 0
     },
-    pending: () => queue.map((f) => ({ ...f })),
+    pending: () => [...queue, ...sampled].map((f) => ({ ...f })),
     take() {
-      const head = queue[0]
-      if (!head) return undefined
-      head.count -= 1
-      if (head.count <= 0) queue.shift()
-      return { ...head, count: 1 }
+      if (queue.length > 0) return applyOnce(queue, 0)
+      if (sampled.length === 0) return undefined
+      const draw = random()
+      let bound = 0
+      for (let i = 0; i < sampled.length; i++) {
+        bound += (sampled[i] as Fault).rate ?? 0
+        if (draw < bound) return applyOnce(sampled, i)
+      }
+      return undefined
     },
   }
   controller.add(initial)

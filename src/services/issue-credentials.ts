@@ -34,12 +34,40 @@ export function assumeRoleInput(grant: Grant): AssumeRoleInput {
   }
 }
 
+/**
+ * A repeated caller's default grant (no narrowing, no duration asked) is rendered once: the verified-token
+ * cache hands back the same frozen Caller for the same token, so a WeakMap on it holds one grant per rule
+ * and lets it go with the Caller. Narrowed asks and `sourceIp: request` rules (the grant carries the
+ * client's address) are rendered every time, so nothing a caller sends can grow this memo.
+ */
+function memoizable(rule: CompiledRule, ask: CredentialAsk): boolean {
+  return (
+    ask.prefix === undefined &&
+    ask.access === undefined &&
+    ask.durationSeconds === undefined &&
+    rule.config.conditions.sourceIp !== 'request'
+  )
+}
+
 export function createIssueCredentials(deps: IssueDeps) {
+  const defaultGrants = new WeakMap<Caller, Map<string, Grant>>()
   return {
     /** Chooses the rule and renders the grant. Throws AccessDenied (403) or InvalidRequest (400). */
     decide(caller: Caller, ask: CredentialAsk, facts: RequestFacts): Grant {
       const { rule } = selectRule(deps.rules, caller, ask.rule)
-      return renderGrant(rule, caller, ask, { clientIp: facts.clientIp })
+      if (!memoizable(rule, ask)) return renderGrant(rule, caller, ask, { clientIp: facts.clientIp })
+      let grants = defaultGrants.get(caller)
+      const known = grants?.get(rule.id)
+      if (known) return known
+      const grant = renderGrant(rule, caller, ask, { clientIp: facts.clientIp })
+      Object.freeze(grant.oss)
+      Object.freeze(grant)
+      if (!grants) {
+        grants = new Map()
+        defaultGrants.set(caller, grants)
+      }
+      grants.set(rule.id, grant)
+      return grant
     },
 
     /** Serves the grant from the cache or one AssumeRole, and writes the audit line. Throws Upstream*. */

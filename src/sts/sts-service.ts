@@ -18,7 +18,8 @@ export interface StsService {
   /**
    * Credentials for `input`, cached under `key`. Throws UpstreamError (STS refused, or answered with
    * credentials that have minRemainingSeconds or less left) or UpstreamUnavailable (STS throttled, down,
-   * circuit open). Throws TypeError when `key` does not describe `input` (a programming error).
+   * circuit open). Throws TypeError when a load is due and `key` does not describe `input` (a programming
+   * error; a hit serves what was loaded, checked, for `key`).
    */
   issue(
     key: CredentialCacheKey,
@@ -47,8 +48,10 @@ export function createStsService(options: StsServiceOptions): StsService {
   const cache = createCredentialCache({ ...options.cache, ...(options.now ? { now: options.now } : {}) })
   return {
     async issue(key, input) {
-      assertKeyDescribes(key, input)
+      // Checked where it matters, before credentials are loaded and cached under `key`: a hit serves what
+      // was loaded for that key, so re-hashing the policy on every hit would only cost time.
       return cache.getOrLoad(key, async () => {
+        assertKeyDescribes(key, input)
         const credentials = await options.client.assumeRole(input)
         if (!cache.isFresh(credentials)) {
           throw new UpstreamError({

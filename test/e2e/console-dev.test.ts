@@ -42,7 +42,7 @@ beforeAll(async () => {
   ])
   await waitForConsoleLine(dev)
   browser = await launchChromium()
-}, 60_000)
+}, 180_000)
 
 afterAll(async () => {
   await browser?.close()

@@ -100,7 +100,7 @@ beforeAll(async () => {
   })
   service = await startServer({ config, logger: log.logger })
   browser = await launchChromium()
-}, 60_000)
+}, 180_000)
 
 afterAll(async () => {
   await browser?.close()
