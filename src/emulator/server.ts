@@ -4,6 +4,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { listen } from '../listen.ts'
 import { type AssumeRoleResponseBody, assumeRole } from './assume-role.ts'
 import { authenticate, createNonceStore } from './authenticate.ts'
 import { callAction, callParameters, parseStsCall, type StsCall } from './call.ts'
@@ -200,14 +201,6 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
   const server = listener(handler)
   const ossServer = listener(ossHandler)
   const host = options.host ?? '127.0.0.1'
-  const listen = (s: typeof server, port: number) =>
-    new Promise<void>((resolve, reject) => {
-      s.once('error', reject)
-      s.listen(port, host, () => {
-        s.off('error', reject)
-        resolve()
-      })
-    })
   const stop = (s: typeof server) =>
     new Promise<void>((resolve) => {
       if (!s.listening) return resolve()
@@ -215,8 +208,8 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
       s.closeAllConnections()
     })
   try {
-    await listen(server, options.port ?? 0)
-    await listen(ossServer, options.ossPort ?? 0)
+    await listen(server, options.port ?? 0, host)
+    await listen(ossServer, options.ossPort ?? 0, host)
   } catch (err) {
     await Promise.all([stop(server), stop(ossServer)])
     await certificate?.remove()
