@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest'
 import { CATALOGUE, GROUP_FILES, type Group } from './catalogue.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
-/** The catalogue of hostile cases lives beside the repository (issue 12: `../shared/security-cases.md`). */
-const CASES_MD = process.env['SECURITY_CASES_MD'] ?? resolve(here, '../../../shared/security-cases.md')
+/** The catalogue of hostile cases, kept in the repository. */
+const CASES_MD = resolve(here, '../../docs/security-cases.md')
 const SECTION_GROUP: Record<string, Group> = {
   '2a': 'jwt',
   '2b': 'template',
@@ -36,7 +36,7 @@ const sources = new Map(testFiles.map((f) => [f, readFileSync(join(here, f), 'ut
 
 describe('security catalogue sync', () => {
   it('when security-cases.md is read, then it lists the 104 catalogued ids, each in catalogue.ts under its group', () => {
-    expect(existsSync(CASES_MD), `${CASES_MD} (set SECURITY_CASES_MD to its path)`).toBe(true)
+    expect(existsSync(CASES_MD), CASES_MD).toBe(true)
     const documented = documentedCases(readFileSync(CASES_MD, 'utf8'))
     expect(documented.size).toBe(104)
     const catalogued = new Map(CATALOGUE.map((c) => [c.id, c.group]))
