@@ -11,7 +11,7 @@
 #   docker run --rm sts-vend node bin/sts-vend.js agent --server https://sts-vend.example.com --token-file /var/run/token
 
 # --- build: full install, compile TypeScript, then drop dev dependencies ---
-FROM node:20.20.2-bookworm-slim AS build
+FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No install scripts: none is needed at run time (package.json "allowScripts" lists none), and esbuild's
@@ -23,7 +23,7 @@ RUN npm run build \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 # --- runtime: compiled code and production dependencies only, owned by root, run as node ---
-FROM node:20.20.2-bookworm-slim AS runtime
+FROM node:24.21.0-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     STS_VEND_CONFIG=/etc/sts-vend/config.yaml
 WORKDIR /app

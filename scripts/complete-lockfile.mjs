@@ -14,8 +14,10 @@ for (const name of Object.keys(biome.optionalDependencies ?? {})) {
   const key = `node_modules/${name}`
   if (lock.packages[key]) continue
   const [os, cpu, libc] = name.replace('@biomejs/cli-', '').split('-')
-  const entry = { version, cpu: [cpu], dev: true, license: 'MIT OR Apache-2.0', optional: true, os: [os] }
+  // Keys in the order npm writes them, so a later `npm install` leaves the file byte-identical.
+  const entry = { version, cpu: [cpu], dev: true }
   if (os === 'linux') entry.libc = [libc === 'musl' ? 'musl' : 'glibc']
+  Object.assign(entry, { license: 'MIT OR Apache-2.0', optional: true, os: [os] })
   lock.packages[key] = entry
   added.push(name)
 }

@@ -5,7 +5,7 @@ export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase()
   if (h === 'localhost' || h === '::1') return true
   const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h)
-  return m !== null && m.slice(1).every((o) => Number(o) <= 255)
+  return m?.slice(1).every((o) => Number(o) <= 255) === true
 }
 
 /** The host part of `host[:port]` or `[v6]:port`. */

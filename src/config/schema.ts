@@ -225,7 +225,7 @@ const ossSchema = z
 const cidrSchema = z.string().superRefine((value, ctx) => {
   const [ip, bits, extra] = value.split('/')
   const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip ?? '')
-  const okV4 = v4 !== null && v4.slice(1).every((o) => Number(o) <= 255)
+  const okV4 = v4?.slice(1).every((o) => Number(o) <= 255)
   const okV6 = !okV4 && /^[0-9A-Fa-f:]+$/.test(ip ?? '') && (ip ?? '').includes(':')
   const max = okV4 ? 32 : 128
   const okBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max)

@@ -32,6 +32,7 @@ const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
+  '.svg': 'image/svg+xml',
 }
 
 /**
@@ -82,7 +83,7 @@ function loadAssets(root: URL): Map<string, Asset> {
     for (const name of readdirSync(new URL(folder || '.', root))) {
       // Only plain file names: nothing requested ever reaches the file system.
       const ext = /^[a-z0-9-]+(\.[a-z]+)$/.exec(name)?.[1]
-      if (ext !== '.css' && ext !== '.js') continue
+      if (ext !== '.css' && ext !== '.js' && ext !== '.svg') continue
       assets.set(`/console/${name}`, {
         body: readFileSync(new URL(folder + name, root)),
         type: TYPES[ext] as string,

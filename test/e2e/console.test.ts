@@ -297,15 +297,21 @@ describe.skipIf(SKIP_BROWSER)('the web console in Chromium', () => {
     },
   )
 
-  it('when the page is served, then its CSP allows only its own scripts and an injected inline script does not run', async () => {
+  it('when the page is served, then every resource it loads (favicon included) answers 200, its CSP allows only its own scripts and an injected inline script does not run', async () => {
     const context = await newLoopbackContext(browser)
     const page = await context.newPage()
+    const failed: string[] = []
+    page.on('response', (r) => {
+      if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`)
+    })
     const response = await page.goto(`${service.url}/`)
     const csp = response?.headers()['content-security-policy'] ?? ''
     expect(csp).toContain("script-src 'self'")
     expect(csp).toContain("frame-ancestors 'none'")
     expect(csp).toContain(`connect-src 'self' ${op.issuer}`)
     await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor()
+    await page.waitForLoadState('networkidle')
+    expect(failed).toEqual([])
     const outcome = await page.evaluate(async () => {
       const violations: string[] = []
       document.addEventListener('securitypolicyviolation', (e) => violations.push(e.effectiveDirective))

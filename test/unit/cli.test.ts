@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
-import { type CliIo, COMMANDS, EXIT, runCli } from '../../src/cli.ts'
+import { COMMANDS, EXIT, runCli } from '../../src/cli.ts'
 import { captureIo } from '../fixtures/cli-io.ts'
 import { VALID_YAML } from './config/valid-config.ts'
 

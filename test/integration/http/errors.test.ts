@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ERROR_CATALOGUE } from '../../../src/errors.ts'
-import { ALICE, createHarness, events, type Harness } from './harness.ts'
+import { createHarness, events, type Harness } from './harness.ts'
 
 let h: Harness
 beforeEach(async () => {

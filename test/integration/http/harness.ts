@@ -8,6 +8,9 @@ import { buildAdapters } from '../../../src/server.ts'
 import { createRecordingSts, type RecordingSts } from '../../fixtures/fake-sts.ts'
 import { startTestIssuer, type TestIssuer } from '../../fixtures/test-issuer.ts'
 
+// biome-ignore lint/suspicious/noExplicitAny: test patches reach into arbitrary nested config keys.
+type Loose = Record<string, any>
+
 export interface Harness {
   app: Express
   config: Config
@@ -23,11 +26,8 @@ export interface Harness {
 export const ALICE = { sub: 'alice', groups: ['photo-app'], email_verified: true }
 
 /** The baseline config of security-cases.md §0 plus an ossbrowser, an access-point and a partner rule. */
-export function baselineConfig(
-  issuer: TestIssuer,
-  patch: (raw: Record<string, any>) => void = () => {},
-): Config {
-  const raw: Record<string, any> = {
+export function baselineConfig(issuer: TestIssuer, patch: (raw: Loose) => void = () => {}): Config {
+  const raw: Loose = {
     server: { cors: { origins: ['https://app.example.test'] } },
     limits: { perIp: { limit: 300, windowSeconds: 60 }, perSubject: { limit: 60, windowSeconds: 60 } },
     issuers: [
@@ -105,7 +105,7 @@ export function baselineConfig(
   return loadConfig(raw)
 }
 
-export async function createHarness(patch?: (raw: Record<string, any>) => void): Promise<Harness> {
+export async function createHarness(patch?: (raw: Loose) => void): Promise<Harness> {
   const issuer = await startTestIssuer()
   const config = baselineConfig(issuer, patch)
   const { logger, lines, raw } = createCapturingLogger('info')

@@ -46,6 +46,7 @@ describe('when the config has a console section', () => {
     ['/', 'text/html; charset=utf-8'],
     ['/callback', 'text/html; charset=utf-8'],
     ['/console/console.css', 'text/css; charset=utf-8'],
+    ['/console/favicon.svg', 'image/svg+xml'],
     ['/console/config.json', 'application/json; charset=utf-8'],
     ...SCRIPTS.map((name) => [`/console/${name}`, 'text/javascript; charset=utf-8']),
   ])('when %s is asked, then it is served as %s with the console CSP and no caching', async (path, type) => {
