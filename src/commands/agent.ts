@@ -10,7 +10,7 @@ import {
   startAgent,
 } from '../agent/server.ts'
 import { createLogger, type Logger } from '../logger.ts'
-import { type CliIo, type Command, EXIT, UsageError } from './command.ts'
+import { type CliIo, type Command, EXIT, parsePort, UsageError, untilSignal } from './command.ts'
 
 const HELP = `Usage: sts-vend agent --server URL --token-file FILE [--port N] [--host 127.0.0.1]
                       [--role-name NAME] [--rule R] [--prefix P] [--access A] [--allow-http]
@@ -46,13 +46,6 @@ hold the token or the credentials. SIGINT or SIGTERM stops it.
 Exit codes: 0 stopped by a signal, 1 the token file is unreadable or the port cannot be bound,
 2 usage error (including a non-loopback --host).`
 
-function parsePort(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined
-  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535)
-    throw new UsageError(`--port must be 0-65535, got ${JSON.stringify(text)}`)
-  return Number(text)
-}
-
 type ParsedAgentArgs = Omit<AgentOptions, 'logger'>
 
 function parseAgentArgs(argv: string[]): ParsedAgentArgs {
@@ -75,7 +68,7 @@ function parseAgentArgs(argv: string[]): ParsedAgentArgs {
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`)
   if (!values.server) throw new UsageError('--server URL is required')
   if (!values['token-file']) throw new UsageError('--token-file FILE is required')
-  const port = parsePort(values.port)
+  const port = values.port === undefined ? undefined : parsePort(values.port)
   const options: ParsedAgentArgs = {
     server: values.server,
     tokenFile: values['token-file'],
@@ -94,19 +87,6 @@ function parseAgentArgs(argv: string[]): ParsedAgentArgs {
 const isParseArgsError = (err: unknown) => {
   const code = (err as { code?: unknown }).code
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')
-}
-
-/** Resolves with the first SIGINT or SIGTERM. */
-export function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      resolve(signal)
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-  })
 }
 
 export interface AgentCommandDeps {

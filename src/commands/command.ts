@@ -17,3 +17,23 @@ export interface Command {
   help: string
   run(argv: string[], io: CliIo): Promise<number>
 }
+
+/** A `--port` value: 0-65535 (0 picks a free port); anything else is a usage error naming the option. */
+export function parsePort(text: string, option = '--port'): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535)
+    throw new UsageError(`${option} must be 0-65535, got ${JSON.stringify(text)}`)
+  return Number(text)
+}
+
+/** Resolves with the first SIGINT or SIGTERM. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      resolve(signal)
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+}

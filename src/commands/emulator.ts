@@ -1,6 +1,5 @@
 // `sts-vend emulator`: the local STS emulator as a process that prints where it listens and runs until a signal.
 import { parseArgs } from 'node:util'
-import type { Command } from '../cli.ts'
 import { ConfigError } from '../config/index.ts'
 import {
   DEFAULT_EMULATOR_CONFIG,
@@ -9,6 +8,7 @@ import {
   loadEmulatorConfigFile,
   startEmulator,
 } from '../emulator/index.ts'
+import { type Command, EXIT, parsePort, UsageError, untilSignal } from './command.ts'
 
 const HELP = `Usage: sts-vend emulator [--config FILE] [--port N] [--oss-port N] [--host H] [--tls]
                           [--simulate-network]
@@ -54,27 +54,6 @@ status, delay, reset, malformed, partial, badExpiration, wrongRole), GET|POST /_
 SIGINT or SIGTERM stops it. Exit codes: 0 stopped by a signal, 1 invalid config or cannot listen,
 2 usage error.`
 
-// cli.ts's EXIT codes; only types come from cli.ts, which imports this module.
-const EXIT = { ok: 0, invalid: 1, usage: 2 } as const
-
-function parsePort(text: string): number | null {
-  if (!/^\d{1,5}$/.test(text)) return null
-  const port = Number(text)
-  return port <= 65535 ? port : null
-}
-
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      resolve(signal)
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-  })
-}
-
 /** The `emulator` command. */
 export const emulatorCommand: Command = {
   summary: 'run the local Alibaba STS emulator',
@@ -92,18 +71,15 @@ export const emulatorCommand: Command = {
       },
       strict: true,
     })
-    const port = values.port === undefined ? 0 : parsePort(values.port)
-    const ossPort = values['oss-port'] === undefined ? 0 : parsePort(values['oss-port'])
-    const problem =
-      port === null
-        ? '--port must be an integer 0..65535'
-        : ossPort === null
-          ? '--oss-port must be an integer 0..65535'
-          : values.host === ''
-            ? '--host must not be empty'
-            : null
-    if (problem !== null || port === null || ossPort === null) {
-      io.err(`sts-vend emulator: ${problem}\nRun 'sts-vend emulator --help'.\n`)
+    let port: number
+    let ossPort: number
+    try {
+      port = values.port === undefined ? 0 : parsePort(values.port)
+      ossPort = values['oss-port'] === undefined ? 0 : parsePort(values['oss-port'], '--oss-port')
+      if (values.host === '') throw new UsageError('--host must not be empty')
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error
+      io.err(`sts-vend emulator: ${error.message}\nRun 'sts-vend emulator --help'.\n`)
       return EXIT.usage
     }
     const config: EmulatorConfigInput = values.config
