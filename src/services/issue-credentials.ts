@@ -1,9 +1,11 @@
-// The credential path, in the order it happens: decide (rule → grant), then issue (cache → AssumeRole → audit).
+// The credential path, in the order it happens: the ask's shape (400), the rule and its grant (403), the
+// caller's per-subject budget (429), the cache or one AssumeRole (502/503), then the audit line.
 import type { CompiledRule } from '../policies/index.ts'
-import { renderGrant, selectRule } from '../policies/index.ts'
+import { assertAskShape, renderGrant, selectRule } from '../policies/index.ts'
 import type { CredentialCacheKey } from '../sts/index.ts'
 import type { AssumeRoleInput, Caller, CredentialAsk, Grant, Issued, StsCredentials } from '../types.ts'
 import type { Audit } from './audit.ts'
+import { createIssueMemo, type IssueMemo } from './issue-memo.ts'
 
 export interface CredentialIssuer {
   issue(
@@ -12,16 +14,30 @@ export interface CredentialIssuer {
   ): Promise<{ credentials: StsCredentials; cache: 'hit' | 'miss' }>
 }
 
+/** Renders a grant; the default is `renderGrant` (tests swap it to plant a broken renderer). */
+export type GrantRenderer = typeof renderGrant
+
 export interface IssueDeps {
   rules: readonly CompiledRule[]
   sts: CredentialIssuer
   audit: Audit
   minRemainingSeconds: number
+  memo?: IssueMemo
+  render?: GrantRenderer
+}
+
+/** The caller's per-subject budget for this request: throws RateLimited (429) when it is spent. */
+export interface SubjectBudget {
+  assertWithin(): void
 }
 
 export interface RequestFacts {
   requestId: string
   clientIp: string
+}
+
+export interface IssueFacts extends RequestFacts {
+  budget: SubjectBudget
 }
 
 export function assumeRoleInput(grant: Grant): AssumeRoleInput {
@@ -34,60 +50,42 @@ export function assumeRoleInput(grant: Grant): AssumeRoleInput {
   }
 }
 
-/**
- * A repeated caller's default grant (no narrowing, no duration asked) is rendered once: the verified-token
- * cache hands back the same frozen Caller for the same token, so a WeakMap on it holds one grant per rule
- * and lets it go with the Caller. Narrowed asks and `sourceIp: request` rules (the grant carries the
- * client's address) are rendered every time, so nothing a caller sends can grow this memo.
- */
-function memoizable(rule: CompiledRule, ask: CredentialAsk): boolean {
-  return (
-    ask.prefix === undefined &&
-    ask.access === undefined &&
-    ask.durationSeconds === undefined &&
-    rule.config.conditions.sourceIp !== 'request'
-  )
+/** The cache key of design §8: two callers never share one credential. */
+export function cacheKeyOf(caller: Caller, grant: Grant): CredentialCacheKey {
+  return {
+    issuerId: grant.issuerId,
+    subject: caller.subject,
+    roleArn: grant.roleArn,
+    sessionName: grant.sessionName,
+    policySha256: grant.policySha256,
+    externalId: grant.externalId,
+    durationSeconds: grant.durationSeconds,
+  }
 }
 
 export function createIssueCredentials(deps: IssueDeps) {
-  const defaultGrants = new WeakMap<Caller, Map<string, Grant>>()
-  return {
-    /** Chooses the rule and renders the grant. Throws AccessDenied (403) or InvalidRequest (400). */
-    decide(caller: Caller, ask: CredentialAsk, facts: RequestFacts): Grant {
-      const { rule } = selectRule(deps.rules, caller, ask.rule)
-      if (!memoizable(rule, ask)) return renderGrant(rule, caller, ask, { clientIp: facts.clientIp })
-      let grants = defaultGrants.get(caller)
-      const known = grants?.get(rule.id)
-      if (known) return known
-      const grant = renderGrant(rule, caller, ask, { clientIp: facts.clientIp })
-      Object.freeze(grant.oss)
-      Object.freeze(grant)
-      if (!grants) {
-        grants = new Map()
-        defaultGrants.set(caller, grants)
-      }
-      grants.set(rule.id, grant)
-      return grant
-    },
+  const memo = deps.memo ?? createIssueMemo()
+  const render = deps.render ?? renderGrant
 
-    /** Serves the grant from the cache or one AssumeRole, and writes the audit line. Throws Upstream*. */
-    async issue(caller: Caller, grant: Grant, facts: RequestFacts): Promise<Issued> {
-      const key: CredentialCacheKey = {
-        issuerId: grant.issuerId,
-        subject: caller.subject,
-        roleArn: grant.roleArn,
-        sessionName: grant.sessionName,
-        policySha256: grant.policySha256,
-        externalId: grant.externalId,
-        durationSeconds: grant.durationSeconds,
-      }
-      const { credentials, cache } = await deps.sts.issue(key, assumeRoleInput(grant))
-      const refreshAfter = new Date(credentials.expiration.getTime() - deps.minRemainingSeconds * 1000)
-      const issued: Issued = { grant, credentials, cache, refreshAfter }
-      deps.audit.issued(caller, issued, facts)
-      return issued
-    },
+  /** The rule and its grant for a well-formed ask. Throws AccessDenied (403) or InvalidRequest (400). */
+  function decide(caller: Caller, ask: CredentialAsk, facts: RequestFacts): Grant {
+    const { rule } = selectRule(deps.rules, caller, ask.rule)
+    return memo.grant(rule, caller, ask, () => render(rule, caller, ask, { clientIp: facts.clientIp }))
   }
+
+  /** Credentials for `caller`: decide, spend the budget, cache or AssumeRole, audit. */
+  async function issueCredentials(caller: Caller, ask: CredentialAsk, facts: IssueFacts): Promise<Issued> {
+    assertAskShape(ask)
+    const grant = decide(caller, ask, facts)
+    facts.budget.assertWithin()
+    const { credentials, cache } = await deps.sts.issue(cacheKeyOf(caller, grant), assumeRoleInput(grant))
+    const refreshAfter = new Date(credentials.expiration.getTime() - deps.minRemainingSeconds * 1000)
+    const issued: Issued = { grant, credentials, cache, refreshAfter }
+    deps.audit.issued(caller, issued, facts)
+    return issued
+  }
+
+  return { issueCredentials, decide, memo }
 }
 
 export type IssueCredentials = ReturnType<typeof createIssueCredentials>

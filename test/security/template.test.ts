@@ -13,9 +13,9 @@ import { runCli } from '../../src/cli.ts'
 import { type Config, ConfigError, loadConfig } from '../../src/config/index.ts'
 import { DEFAULT_ROLE_ARNS } from '../../src/emulator/index.ts'
 import { compileRule } from '../../src/policies/compile.ts'
-import { type CompiledRule, PRESETS } from '../../src/policies/index.ts'
+import { type CompiledRule, PRESETS, renderGrant } from '../../src/policies/index.ts'
 import { bucketLocation, buildPolicy } from '../../src/policies/policy.ts'
-import { createIssueCredentials, type IssueCredentials } from '../../src/services/issue-credentials.ts'
+import { createIssueCredentials, type GrantRenderer } from '../../src/services/issue-credentials.ts'
 import { createStsService } from '../../src/sts/index.ts'
 import type { Caller } from '../../src/types.ts'
 import { captureIo } from '../fixtures/cli-io.ts'
@@ -58,21 +58,22 @@ function rawClaim(w: World, claims: Record<string, unknown>, name: string, liter
   return signRaw(w.keys.rs1, { alg: 'RS256', kid: 'rs1', typ: 'JWT' }, payload, 'RS256')
 }
 
-/** The real app over `rules` compiled without the load-time proofs (a bypass), or over `issue` replaced. */
+/** The real app over `rules` compiled without the load-time proofs (a bypass), or with its renderer replaced. */
 async function bypassApp(
   base: SecApp,
   config: Config,
-  wrap: (real: IssueCredentials) => IssueCredentials,
+  render?: GrantRenderer,
   rules?: CompiledRule[],
 ): Promise<SecApp> {
   const { deps } = base.adapters
-  const real = createIssueCredentials({
+  const issueCredentials = createIssueCredentials({
     rules: rules ?? (await import('../../src/policies/index.ts')).compileRules(config),
     sts: createStsService({ client: emulatorClient(config, deps.logger), cache: config.cache }),
     audit: deps.audit,
     minRemainingSeconds: config.cache.minRemainingSeconds,
+    ...(render ? { render } : {}),
   })
-  const app = createApp({ ...deps, issueCredentials: wrap(real) })
+  const app = createApp({ ...deps, issueCredentials })
   return { ...base, app, agent: () => request.agent(app) }
 }
 
@@ -286,7 +287,7 @@ describe('2b claim-to-policy template injection', () => {
       rules: [{ ...rule0, oss: { ...rule0.oss, prefix: bypassed } }, ...tooLong.rules.slice(1)],
     }
     const compiled = config.rules.map((r, i) => compileRule(r, i).rule!)
-    const app = await bypassApp(sec, config, (real) => real, compiled)
+    const app = await bypassApp(sec, config, undefined, compiled)
     const probe = await send(world, app, await spec(world, { sub: 'z'.repeat(128) }))
     await expectRefused(probe, { status: 500, code: 'server_error' })
     expectedDenial(probe, 'policy_too_long')
@@ -353,9 +354,9 @@ describe('2b claim-to-policy template injection', () => {
   it('SEC-078 a renderer that yields no policy is a 500 with no AssumeRole', async () => {
     const { world, sec } = shared()
     for (const policy of ['', undefined]) {
-      const app = await bypassApp(sec, sec.config, (real) => ({
-        ...real,
-        decide: (caller, ask, facts) => ({ ...real.decide(caller, ask, facts), policy: policy as string }),
+      const app = await bypassApp(sec, sec.config, (...args) => ({
+        ...renderGrant(...args),
+        policy: policy as string,
       }))
       await expectRefused(await send(world, app, await spec(world, { sub: freshSub() })), {
         status: 500,
