@@ -124,6 +124,116 @@ function isJsonRequest(req: IncomingMessage): boolean {
   return type === 'application/json'
 }
 
+/** Throws ERR_DEV_ISSUER_NOT_LOOPBACK unless `origin` is exactly an http(s) origin on a loopback host. */
+function assertLoopbackOrigin(origin: string): void {
+  let url: URL | undefined
+  try {
+    url = new URL(origin)
+  } catch {
+    url = undefined
+  }
+  if (
+    !url ||
+    url.origin !== origin ||
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    !isLoopbackHost(url.hostname)
+  )
+    throw new DevIssuerError(
+      'ERR_DEV_ISSUER_NOT_LOOPBACK',
+      `only a loopback origin may call the dev issuer from a browser, not ${JSON.stringify(origin)}`,
+    )
+}
+
+type Mint = DevIssuer['mint']
+
+interface IssuerRoutes {
+  publicJwk: JWK
+  discovery: Record<string, unknown>
+  corsOrigins: ReadonlySet<string>
+  mint: Mint
+  logger?: DevIssuerOptions['logger']
+}
+
+/** CORS for `/dev/token` from an allowed origin; true when the request was a preflight, now answered. */
+function answerCors(req: IncomingMessage, res: ServerResponse, corsOrigins: ReadonlySet<string>): boolean {
+  const origin = req.headers.origin
+  res.setHeader('vary', 'Origin')
+  if (origin === undefined || !corsOrigins.has(origin)) return false
+  res.setHeader('access-control-allow-origin', origin)
+  if (req.method !== 'OPTIONS' || req.headers['access-control-request-method'] !== 'POST') return false
+  res.writeHead(204, {
+    'access-control-allow-methods': 'POST',
+    'access-control-allow-headers': 'Content-Type',
+    'access-control-max-age': '600',
+  })
+  res.end()
+  return true
+}
+
+/** The JSON object body of a token request, or undefined once an error has been answered. */
+async function readTokenRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<Record<string, unknown> | undefined> {
+  const invalid = (status: number, description: string) => {
+    sendJson(res, status, { error: 'invalid_request', error_description: description })
+    return undefined
+  }
+  if (!isJsonRequest(req)) return invalid(415, 'send Content-Type: application/json')
+  const text = await readBody(req, MAX_BODY_BYTES)
+  if (text === undefined) return invalid(413, `body over ${MAX_BODY_BYTES} bytes`)
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    return invalid(400, 'body is not JSON')
+  }
+  if (!isPlainObject(body)) return invalid(400, 'body must be a JSON object')
+  const unknown = Object.keys(body).filter((key) => !['sub', 'claims', 'ttlSeconds'].includes(key))
+  if (unknown.length > 0) return invalid(400, `unknown field(s): ${unknown.join(', ')}`)
+  return body
+}
+
+/** `POST /dev/token`: mints a token for `{sub, claims?, ttlSeconds?}`. */
+async function handleTokenRoute(
+  req: IncomingMessage,
+  res: ServerResponse,
+  routes: IssuerRoutes,
+): Promise<void> {
+  if (answerCors(req, res, routes.corsOrigins)) return
+  if (req.method !== 'POST') return methodNotAllowed(res, ['POST'])
+  const body = await readTokenRequest(req, res)
+  if (!body) return
+  const ttl = body['ttlSeconds'] ?? DEV_TOKEN_DEFAULT_TTL_SECONDS
+  try {
+    // mint() validates every field, whatever type the JSON gave it.
+    const token = await routes.mint(
+      body['sub'] as string,
+      body['claims'] as Record<string, unknown>,
+      ttl as number,
+    )
+    routes.logger?.info({ event: 'dev_issuer.minted', sub: body['sub'] }, 'dev token minted')
+    return sendJson(res, 200, { token, expiresIn: ttl })
+  } catch (err) {
+    if (!(err instanceof DevIssuerError)) throw err
+    return sendJson(res, 400, { error: 'invalid_request', code: err.code, error_description: err.message })
+  }
+}
+
+/** Every route of the dev issuer, behind the loopback-peer and Host checks. */
+function issuerHandler(routes: IssuerRoutes) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (!admitLocalRequest(req, res)) return
+    const path = (req.url ?? '/').split('?')[0]
+    if (path === '/.well-known/openid-configuration' || path === '/jwks.json') {
+      if (req.method !== 'GET') return methodNotAllowed(res, ['GET'])
+      return sendJson(res, 200, path === '/jwks.json' ? { keys: [routes.publicJwk] } : routes.discovery)
+    }
+    if (path !== '/dev/token') return notFound(res)
+    return handleTokenRoute(req, res, routes)
+  }
+}
+
 /**
  * Starts the dev issuer on a loopback address with a fresh ES256 key (never persisted). Only
  * `sts-vend dev` starts it; `serve` never imports src/dev (a test walks the import graph).
@@ -148,34 +258,9 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
   const port = await listen(server, options.port ?? 0, host)
   const issuer = `http://${urlHost(host, port)}`
   const jwksUri = `${issuer}/jwks.json`
-
-  const mint = (
-    sub: string,
-    claims: Record<string, unknown> = {},
-    ttlSeconds = DEV_TOKEN_DEFAULT_TTL_SECONDS,
-  ) => signToken(privateKey, { kid, issuer, audience, now: now() }, sub, claims, ttlSeconds)
-
+  const mint: Mint = (sub, claims = {}, ttlSeconds = DEV_TOKEN_DEFAULT_TTL_SECONDS) =>
+    signToken(privateKey, { kid, issuer, audience, now: now() }, sub, claims, ttlSeconds)
   const corsOrigins = new Set<string>()
-  const allowOrigin = (origin: string) => {
-    let url: URL | undefined
-    try {
-      url = new URL(origin)
-    } catch {
-      url = undefined
-    }
-    if (
-      !url ||
-      url.origin !== origin ||
-      (url.protocol !== 'http:' && url.protocol !== 'https:') ||
-      !isLoopbackHost(url.hostname)
-    )
-      throw new DevIssuerError(
-        'ERR_DEV_ISSUER_NOT_LOOPBACK',
-        `only a loopback origin may call the dev issuer from a browser, not ${JSON.stringify(origin)}`,
-      )
-    corsOrigins.add(origin)
-  }
-
   const discovery = {
     issuer,
     jwks_uri: jwksUri,
@@ -184,7 +269,7 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
     id_token_signing_alg_values_supported: [ALG],
     claims_supported: ['iss', 'aud', 'sub', 'iat', 'exp'],
   }
-
+  const handle = issuerHandler({ publicJwk, discovery, corsOrigins, mint, logger: options.logger })
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err: unknown) => {
       options.logger?.error({ event: 'dev_issuer.error', err }, 'dev issuer request failed')
@@ -193,75 +278,6 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
     })
   })
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!admitLocalRequest(req, res)) return
-    const path = (req.url ?? '/').split('?')[0]
-    if (path === '/.well-known/openid-configuration' || path === '/jwks.json') {
-      if (req.method !== 'GET') return methodNotAllowed(res, ['GET'])
-      return sendJson(res, 200, path === '/jwks.json' ? { keys: [publicJwk] } : discovery)
-    }
-    if (path !== '/dev/token') return notFound(res)
-    const origin = req.headers.origin
-    res.setHeader('vary', 'Origin')
-    if (origin !== undefined && corsOrigins.has(origin)) {
-      res.setHeader('access-control-allow-origin', origin)
-      if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] === 'POST') {
-        res.writeHead(204, {
-          'access-control-allow-methods': 'POST',
-          'access-control-allow-headers': 'Content-Type',
-          'access-control-max-age': '600',
-        })
-        res.end()
-        return
-      }
-    }
-    if (req.method !== 'POST') return methodNotAllowed(res, ['POST'])
-    if (!isJsonRequest(req))
-      return sendJson(res, 415, {
-        error: 'invalid_request',
-        error_description: 'send Content-Type: application/json',
-      })
-    const text = await readBody(req, MAX_BODY_BYTES)
-    if (text === undefined)
-      return sendJson(res, 413, {
-        error: 'invalid_request',
-        error_description: `body over ${MAX_BODY_BYTES} bytes`,
-      })
-    let body: unknown
-    try {
-      body = JSON.parse(text)
-    } catch {
-      return sendJson(res, 400, { error: 'invalid_request', error_description: 'body is not JSON' })
-    }
-    if (!isPlainObject(body))
-      return sendJson(res, 400, { error: 'invalid_request', error_description: 'body must be a JSON object' })
-    const unknown = Object.keys(body).filter((key) => !['sub', 'claims', 'ttlSeconds'].includes(key))
-    if (unknown.length > 0)
-      return sendJson(res, 400, {
-        error: 'invalid_request',
-        error_description: `unknown field(s): ${unknown.join(', ')}`,
-      })
-    const ttl = body['ttlSeconds'] ?? DEV_TOKEN_DEFAULT_TTL_SECONDS
-    try {
-      // mint() validates every field, whatever type the JSON gave it.
-      const token = await mint(
-        body['sub'] as string,
-        body['claims'] as Record<string, unknown>,
-        ttl as number,
-      )
-      options.logger?.info({ event: 'dev_issuer.minted', sub: body['sub'] }, 'dev token minted')
-      return sendJson(res, 200, { token, expiresIn: ttl })
-    } catch (err) {
-      if (err instanceof DevIssuerError)
-        return sendJson(res, 400, {
-          error: 'invalid_request',
-          code: err.code,
-          error_description: err.message,
-        })
-      throw err
-    }
-  }
-
   return {
     issuer,
     jwksUri,
@@ -269,7 +285,10 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
     port,
     server,
     mint,
-    allowOrigin,
+    allowOrigin: (origin) => {
+      assertLoopbackOrigin(origin)
+      corsOrigins.add(origin)
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())
