@@ -1,9 +1,6 @@
-// The sts-vend CLI: usage errors exit 2, invalid configs exit 1 with every problem, check-config exits 0 with one line.
-import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { COMMANDS, EXIT, runCli } from '../../src/cli.ts'
 import { captureIo } from '../fixtures/cli-io.ts'
@@ -136,34 +133,5 @@ describe('runCli', () => {
     const io = capture({})
     expect(await runCli(['serve'], io)).toBe(EXIT.usage)
     expect(io.stderr()).toContain('STS_VEND_CONFIG')
-  })
-})
-
-describe('bin/sts-vend.js as a real process', () => {
-  const run = promisify(execFile)
-
-  it('when it runs check-config on examples/config.yaml, then it exits 0 with one summary line', async () => {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      ['bin/sts-vend.js', 'check-config', 'examples/config.yaml'],
-      {
-        timeout: 15_000,
-      },
-    )
-    expect(stdout.trim().split('\n')).toHaveLength(1)
-    expect(stdout).toContain('examples/config.yaml: ok — 2 issuer(s), 3 rule(s)')
-    expect(stderr).toBe('')
-  })
-
-  it('when it runs check-config on an invalid file, then it exits 1 with the problems on stderr', async () => {
-    const failure = await run(process.execPath, ['bin/sts-vend.js', 'check-config', invalidFile], {
-      timeout: 15_000,
-    }).then(
-      () => undefined,
-      (err: { code: number; stdout: string; stderr: string }) => err,
-    )
-    expect(failure?.code).toBe(1)
-    expect(failure?.stderr).toContain('limits: unknown key: perip')
-    expect(failure?.stdout).toBe('')
   })
 })

@@ -1,5 +1,3 @@
-// `sts-vend agent`: prints its URL and serves until stopped, usage errors exit 2, unreadable token file exits 1, --help.
-import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -13,7 +11,7 @@ import { createCapturingLogger } from '../../../src/logger.ts'
 import { captureIo } from '../../fixtures/cli-io.ts'
 import { type CredentialsStub, startCredentialsStub } from '../../fixtures/credentials-stub.ts'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '../../..')
+const _root = join(dirname(fileURLToPath(import.meta.url)), '../../..')
 const dir = mkdtempSync(join(tmpdir(), 'sts-vend-agent-cmd-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const tokenFile = join(dir, 'token')
@@ -130,43 +128,5 @@ describe('sts-vend agent', () => {
       'Exit codes',
     ])
       expect(io.stdout()).toContain(text)
-  })
-
-  describe('as a process', () => {
-    let child: ChildProcess | undefined
-    afterEach(() => {
-      if (child && child.exitCode === null) child.kill('SIGKILL')
-    })
-
-    it.each(['SIGTERM', 'SIGINT'] as const)(
-      'when run by bin/sts-vend.js and sent %s, then it printed one JSON line on stdout and exits 0',
-      async (signal) => {
-        const proc = spawn(
-          process.execPath,
-          [join(root, 'bin/sts-vend.js'), 'agent', '--server', stub.url, '--token-file', tokenFile],
-          { stdio: ['ignore', 'pipe', 'pipe'] },
-        )
-        child = proc
-        let stdout = ''
-        let stderr = ''
-        proc.stdout?.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString()
-        })
-        proc.stderr?.on('data', (chunk: Buffer) => {
-          stderr += chunk.toString()
-        })
-        const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)))
-        await until(() => stdout.includes('\n') || proc.exitCode !== null, 15_000)
-        const { agent } = JSON.parse(stdout) as { agent: string }
-        const res = await fetch(`${agent}/credentials`)
-        expect(res.status).toBe(200)
-        proc.kill(signal)
-        expect(await exited).toBe(0)
-        expect(stdout.trim().split('\n')).toHaveLength(1)
-        expect(stderr).toContain('agent.listening')
-        for (const secret of ['jwt-one', 'stub-secret', 'stub-security-token'])
-          expect(stderr).not.toContain(secret)
-      },
-    )
   })
 })

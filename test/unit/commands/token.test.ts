@@ -1,10 +1,7 @@
-// `sts-vend token`: mints from a running dev issuer, parses --claim values as JSON, clear exits 1 and 2, --help.
-import { execFile } from 'node:child_process'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../../src/cli.ts'
@@ -13,7 +10,7 @@ import { DEV_ISSUER_DEFAULT_PORT, DEV_ISSUER_DEFAULT_URL } from '../../../src/de
 import { type DevIssuer, startDevIssuer } from '../../../src/dev/issuer.ts'
 import { captureIo } from '../../fixtures/cli-io.ts'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '../../..')
+const _root = join(dirname(fileURLToPath(import.meta.url)), '../../..')
 
 const capture = captureIo
 
@@ -140,32 +137,5 @@ describe('sts-vend token', () => {
       expect(io.stdout()).toContain(text)
     expect(DEV_ISSUER_DEFAULT_URL).toBe(`http://127.0.0.1:${DEV_ISSUER_DEFAULT_PORT}`)
     expect(DEV_ISSUER_DEFAULT_PORT).toBe(8788)
-  })
-
-  it('when run as a process (bin/sts-vend.js), then it prints a token and exits 0', async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [
-        join(root, 'bin/sts-vend.js'),
-        'token',
-        '--sub',
-        'carol',
-        '--claim',
-        'groups=["x"]',
-        '--issuer',
-        dev.issuer,
-      ],
-      { timeout: 15_000 },
-    )
-    expect(decodeJwt(stdout.trim())).toMatchObject({ sub: 'carol', groups: ['x'] })
-  })
-
-  it('when run as a process with a bad --claim, then it exits 2', async () => {
-    const err = await promisify(execFile)(
-      process.execPath,
-      [join(root, 'bin/sts-vend.js'), 'token', '--sub', 'carol', '--claim', 'nothing'],
-      { timeout: 15_000 },
-    ).catch((e: unknown) => e)
-    expect(err).toMatchObject({ code: 2, stderr: expect.stringContaining('--claim must be NAME=VALUE') })
   })
 })

@@ -4,11 +4,11 @@ import { existsSync, readFileSync } from 'node:fs'
 import { get as httpsGet } from 'node:https'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { DEV_ACCESS_KEY } from '../../../src/emulator/index.ts'
-import { control, send, signAcs3 } from '../../fixtures/emulator-signer.ts'
+import { DEV_ACCESS_KEY } from '../../src/emulator/index.ts'
+import { control, send, signAcs3 } from '../fixtures/emulator-signer.ts'
 
-const root = fileURLToPath(new URL('../../../', import.meta.url))
-const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/${name}`, import.meta.url))
+const root = fileURLToPath(new URL('../../', import.meta.url))
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url))
 const running: ChildProcess[] = []
 
 afterEach(() => {

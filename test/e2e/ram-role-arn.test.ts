@@ -11,11 +11,11 @@ import {
   type Emulator,
   PARTNER_EXTERNAL_ID,
   startEmulator,
-} from '../../../src/emulator/index.ts'
-import type { RamRoleArnOutcome, RamRoleArnScenario } from '../../fixtures/emulator-ram-role-arn.ts'
+} from '../../src/emulator/index.ts'
+import type { RamRoleArnOutcome, RamRoleArnScenario } from '../fixtures/emulator-ram-role-arn.ts'
 
 const run = promisify(execFile)
-const child = fileURLToPath(new URL('../../fixtures/emulator-ram-role-arn.ts', import.meta.url))
+const child = fileURLToPath(new URL('../fixtures/emulator-ram-role-arn.ts', import.meta.url))
 const policy = JSON.stringify({
   Version: '1',
   Statement: [{ Effect: 'Allow', Action: 'oss:GetObject', Resource: "acs:oss:*:*:examplebucket/a b!'()*/*" }],
