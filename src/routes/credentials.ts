@@ -5,8 +5,9 @@ import { formatIssued } from '../formats/index.ts'
 import { assertAskShape } from '../policies/index.ts'
 import type { IssueCredentials } from '../services/issue-credentials.ts'
 import type { Simulate } from '../services/simulate.ts'
-import type { Caller, Format, Grant, Issued, StsCredentials } from '../types.ts'
+import type { Format, Grant, Issued, StsCredentials } from '../types.ts'
 import { parseCredentialRequest } from './credential-request.ts'
+import { callerOf } from './locals.ts'
 import { clientIpOf } from './middleware/client-ip.ts'
 import { assertSubjectWithinLimit } from './middleware/rate-limit.ts'
 import { sendJson } from './send-json.ts'
@@ -23,7 +24,7 @@ export interface CredentialRouteDeps {
 
 function authenticate(verifier: TokenVerifier): RequestHandler {
   return async (req, res, next) => {
-    res.locals['caller'] = await verifier.verify(req.headersDistinct['authorization'])
+    res.locals.caller = await verifier.verify(req.headersDistinct['authorization'])
     next()
   }
 }
@@ -55,16 +56,13 @@ export function credentialRoutes(deps: CredentialRouteDeps): Router {
   const serializedBody = bodySerializer()
 
   const credentials: RequestHandler = async (req, res) => {
-    const caller = res.locals['caller'] as Caller
-    const facts = { requestId: res.locals['requestId'] as string, clientIp: clientIpOf(req) }
-    const { ask } = parseCredentialRequest(searchOf(req), res.locals['rawBody'] as Buffer | undefined, {
-      simulate: false,
-    })
+    const caller = callerOf(res.locals)
+    const facts = { requestId: res.locals.requestId, clientIp: clientIpOf(req) }
+    const { ask } = parseCredentialRequest(searchOf(req), res.locals.rawBody, { simulate: false })
     assertAskShape(ask)
     const grant = deps.issueCredentials.decide(caller, ask, facts)
     assertSubjectWithinLimit(res)
     const issued = await deps.issueCredentials.issue(caller, grant, facts)
-    res.locals['issued'] = issued
     sendJson(res, 200, serializedBody(ask.format, issued))
   }
   router.get('/credentials', ...before, credentials)
@@ -73,14 +71,8 @@ export function credentialRoutes(deps: CredentialRouteDeps): Router {
   const { simulate } = deps
   if (simulate) {
     router.post('/simulate', ...before, (req, res) => {
-      const caller = res.locals['caller'] as Caller
-      const { ask, checks } = parseCredentialRequest(
-        searchOf(req),
-        res.locals['rawBody'] as Buffer | undefined,
-        {
-          simulate: true,
-        },
-      )
+      const caller = callerOf(res.locals)
+      const { ask, checks } = parseCredentialRequest(searchOf(req), res.locals.rawBody, { simulate: true })
       assertAskShape(ask)
       const result = simulate(caller, ask, checks, { clientIp: clientIpOf(req) })
       assertSubjectWithinLimit(res)
