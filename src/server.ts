@@ -105,9 +105,10 @@ export async function buildAdapters(
         name: 'issuers',
         check: async () => {
           const r = await verifier.readiness()
+          // Reasons are short codes (jwks_weak_key, http_503, timeout…), never a response body.
           const failing = Object.entries(r.issuers)
             .filter(([, v]) => !v.ready)
-            .map(([id]) => id)
+            .map(([id, v]) => (v.reason ? `${id}: ${v.reason}` : id))
           return r.ready
             ? { ready: true }
             : { ready: false, detail: `keys not fetched: ${failing.join(', ')}` }

@@ -1,4 +1,6 @@
 // Issue 16, items 6-9 and 11, and issue 23 item 5: the HTTP findings of the outside review, each pinned.
+import { spawn } from 'node:child_process'
+import { generateKeyPairSync } from 'node:crypto'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -6,12 +8,12 @@ import type { AddressInfo } from 'node:net'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import request from 'supertest'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { ConfigError } from '../../src/config/index.ts'
 import { createCapturingLogger } from '../../src/logger.ts'
-import { type RunningServer, startServer } from '../../src/server.ts'
+import { crashHandler, type RunningServer, startServer } from '../../src/server.ts'
 import { createRecordingSts } from '../fixtures/fake-sts.ts'
+import { type JwksStub, startJwksStub } from '../fixtures/jwks-server.ts'
 import { startTestIssuer, type TestIssuer } from '../fixtures/test-issuer.ts'
 import { baselineConfig, createHarness, type Harness } from '../integration/http/harness.ts'
 
@@ -282,4 +284,153 @@ describe('issue 23 item 5: /metrics labels by the matched route', () => {
     expect(text).toContain('sts_vend_http_requests_total{route="/v1/simulate",method="POST",status="200"} 1')
     expect(text).toContain('sts_vend_http_requests_total{route="other",method="GET",status="404"} 1')
   })
+})
+
+describe('issue 16 decision: a weak JWKS key', () => {
+  let stub: JwksStub | undefined
+  afterEach(async () => {
+    await stub?.close()
+    stub = undefined
+  })
+
+  const rsaJwk = (modulusLength: number, kid: string) => ({
+    ...generateKeyPairSync('rsa', { modulusLength }).publicKey.export({ format: 'jwk' }),
+    kid,
+    alg: 'RS256',
+    use: 'sig',
+  })
+
+  it('when an issuer publishes an RSA key under 2048 bits, then /readyz fails for that issuer with one clear warning, and its tokens are not verified', async () => {
+    stub = await startJwksStub({ keys: [rsaJwk(2048, 'strong'), rsaJwk(1024, 'weak-1024')] })
+    const jwksUri = stub.jwksUri
+    h = await createHarness((raw) => {
+      raw['issuers'][0].jwksUri = jwksUri
+    })
+    const ready = await h.agent().get('/readyz')
+    expect(ready.status).toBe(503)
+    expect(ready.body.error_description).toBe('not ready: issuers (keys not fetched: corp: jwks_weak_key)')
+    expect(h.lines.filter((l) => l['event'] === 'auth.jwks_weak_key')).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        issuer_id: 'corp',
+        kid: 'weak-1024',
+        bits: 1024,
+        min_bits: 2048,
+      }),
+    ])
+    const res = await h
+      .agent()
+      .post('/v1/credentials')
+      .set('Authorization', `Bearer ${await h.token()}`)
+    expect(res.status).toBe(503)
+    expect(h.sts.calls).toHaveLength(0)
+  })
+
+  it('when every RSA key has 2048 bits or more, then the same issuer is ready (the twin)', async () => {
+    stub = await startJwksStub({ keys: [rsaJwk(2048, 'strong'), rsaJwk(3072, 'stronger')] })
+    const jwksUri = stub.jwksUri
+    h = await createHarness((raw) => {
+      raw['issuers'][0].jwksUri = jwksUri
+    })
+    expect((await h.agent().get('/readyz')).status).toBe(200)
+    expect(h.lines.filter((l) => l['event'] === 'auth.jwks_weak_key')).toEqual([])
+  })
+})
+
+describe('issue 16 decision: crash logs are redacted like every other log', () => {
+  const SECRETS = ['crash-secret-1', 'crash-secret-2', 'crash-secret-3', 'Policy=%7B', 'eyJhbGciOiJSUzI1NiJ9']
+
+  it('when the crash handler gets a secret-bearing error, then its one fatal line has only the safe fields', () => {
+    const { logger, lines, raw } = createCapturingLogger('info')
+    const codes: number[] = []
+    const err = Object.assign(
+      new Error('AccessKeySecret=crash-secret-1 https://sts.aliyuncs.com/?Policy=%7B'),
+      {
+        accessKeySecret: 'crash-secret-2',
+        code: 'CrashTest',
+      },
+    )
+    crashHandler(logger, (code) => codes.push(code))('unhandledRejection', err)
+    expect(codes).toEqual([70])
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'fatal',
+        event: 'process.crashed',
+        kind: 'unhandledRejection',
+        cause: expect.objectContaining({ name: 'Error', code: 'CrashTest', stack: expect.any(String) }),
+      }),
+    ])
+    for (const secret of SECRETS) expect(raw.join('\n')).not.toContain(secret)
+  })
+
+  it.each([
+    ['an unhandled rejection', 'rejection'],
+    ['an uncaught exception', 'exception'],
+  ])(
+    'when a running serve process meets %s carrying secrets, then it exits 70 with one fatal line that holds none of them',
+    async (_name, kind) => {
+      issuer = await startTestIssuer()
+      const config = join(dir, `crash-${kind}.yaml`)
+      const doc = {
+        server: { host: '127.0.0.1', port: 0 },
+        sts: { endpoint: '127.0.0.1:1', protocol: 'http' },
+        issuers: [
+          {
+            id: 'corp',
+            issuer: issuer.issuer,
+            audiences: ['sts-vend'],
+            jwksUri: issuer.jwksUri,
+            algorithms: ['RS256'],
+          },
+        ],
+        rules: [
+          {
+            id: 'app-users',
+            issuer: 'corp',
+            when: { sub: { exists: true } },
+            roleArn: 'acs:ram::1000000000000001:role/oss-app-user',
+            oss: { bucket: 'examplebucket', region: 'cn-hangzhou', prefix: 'users/${sub}/', access: 'read' },
+          },
+        ],
+      }
+      writeFileSync(config, JSON.stringify(doc))
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'test/fixtures/crash-child.ts', config, kind],
+        {
+          cwd: join(import.meta.dirname, '../..'),
+          env: {
+            ...process.env,
+            ALIBABA_CLOUD_ACCESS_KEY_ID: 'LTAIcrash',
+            ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'x',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      )
+      let out = ''
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString('utf8')
+      })
+      child.stderr.on('data', (c: Buffer) => {
+        out += c.toString('utf8')
+      })
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+      const [code] = (await once(child, 'exit')) as [number | null]
+      clearTimeout(timer)
+      expect(code).toBe(70)
+      const fatal = out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l['level'] === 'fatal')
+      expect(fatal).toEqual([
+        expect.objectContaining({
+          event: 'process.crashed',
+          cause: expect.objectContaining({ code: 'CrashTest' }),
+        }),
+      ])
+      for (const secret of SECRETS) expect(out).not.toContain(secret)
+    },
+    30_000,
+  )
 })
