@@ -3,7 +3,13 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import type { Store } from 'express-rate-limit'
 import type { TokenVerifier } from './auth/index.ts'
 import type { Config } from './config/index.ts'
-import { MethodNotAllowed, NotFound, toErrorResponse, UpstreamUnavailable } from './errors.ts'
+import {
+  type ErrorResponse,
+  MethodNotAllowed,
+  NotFound,
+  toErrorResponse,
+  UpstreamUnavailable,
+} from './errors.ts'
 import { formatAppServerError } from './formats/index.ts'
 import type { Logger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
@@ -23,7 +29,6 @@ import { safeErrorFields } from './safe-error.ts'
 import type { Audit } from './services/audit.ts'
 import type { IssueCredentials } from './services/issue-credentials.ts'
 import type { Simulate } from './services/simulate.ts'
-import type { Caller } from './types.ts'
 
 export interface Lifecycle {
   /** Set on SIGTERM: new requests get 503 while in-flight ones finish. */
@@ -39,86 +44,118 @@ export interface AppDeps {
   audit: Audit
   metrics: Metrics
   readiness: readonly ReadinessCheck[]
+  /** The bearer token `/metrics` requires (`server.metrics.bearerToken`, or the file's content). */
+  metricsToken?: string | undefined
   limiterStores?: { perIp?: Store | undefined; perSubject?: Store | undefined }
   lifecycle?: Lifecycle
+  /** Milliseconds since the epoch; the /readyz cache's clock (tests inject one). */
+  now?: () => number
   /** Set by `sts-vend dev` only: the dev issuer's URL, whose dev-user picker the console then offers. */
   devIssuer?: string | undefined
 }
 
+type Routes = ReadonlyMap<string, readonly string[]>
+
 const CREDENTIAL_ROUTES = new Set(['/v1/credentials', '/v1/simulate'])
+/** The probes answer before the per-IP limit (design §6.1): an orchestrator must always reach them. */
+const PROBES = new Set(['/healthz', '/readyz'])
+
+/**
+ * Whether the main port serves `/metrics` (design §14): not when a separate listener does, behind the
+ * bearer token when one is set, openly only with `server.metrics.unauthenticated` (dev mode).
+ */
+export function metricsOnMainPort(config: Config, token: string | undefined): boolean {
+  const m = config.server.metrics
+  return m.listen === undefined && (token !== undefined || m.unauthenticated)
+}
 
 /** The routes and their methods; anything else on a known path is 405 with `Allow`, unknown paths 404. */
-function knownRoutes(config: Config, consolePaths: readonly string[]): Map<string, readonly string[]> {
+function knownRoutes(deps: AppDeps, consolePaths: readonly string[]): Routes {
   const routes = new Map<string, readonly string[]>([
     ['/healthz', ['GET', 'HEAD']],
     ['/readyz', ['GET', 'HEAD']],
-    ['/metrics', ['GET']],
     ['/openapi.yaml', ['GET']],
     ['/v1/credentials', ['GET', 'POST']],
   ])
-  if (config.server.simulate) routes.set('/v1/simulate', ['POST'])
+  if (metricsOnMainPort(deps.config, deps.metricsToken)) routes.set('/metrics', ['GET'])
+  if (deps.config.server.simulate) routes.set('/v1/simulate', ['POST'])
   for (const path of consolePaths) routes.set(path, ['GET', 'HEAD'])
   return routes
 }
 
-export function createApp(deps: AppDeps): Express {
-  const { config, logger, metrics, audit } = deps
-  const settings = consoleSettings(config, deps.devIssuer)
-  const web = settings ? consoleRoutes(settings) : null
-  const routes = knownRoutes(config, web?.paths ?? [])
-  const app = express()
+function baseSettings(app: Express, trustProxyHops: number): void {
   app.disable('x-powered-by')
   app.set('etag', false)
   app.set('case sensitive routing', true)
   app.set('strict routing', true)
   app.set('query parser', false)
-  app.set('trust proxy', config.server.trustProxyHops)
+  app.set('trust proxy', trustProxyHops)
+}
 
-  app.use(requestId)
-  app.use((req: Request, res: Response, next: NextFunction) => {
+/**
+ * Names the request's route once, before any router rewrites `req.url` (a router mounted at /v1 sees
+ * `/credentials`), and counts the request under that name when the answer is sent.
+ */
+function routeAndMetrics(routes: Routes, metrics: Metrics) {
+  return function routeAndMetricsMiddleware(req: Request, res: Response, next: NextFunction): void {
     const started = process.hrtime.bigint()
+    const route = routes.has(req.path) ? req.path : 'other'
+    res.locals.route = route
     res.on('finish', () => {
-      const route = routes.has(req.path) ? req.path : 'other'
       metrics.request(route, req.method, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9)
     })
     next()
-  })
-  app.use(
-    securityHeaders({
-      contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-      referrerPolicy: { policy: 'no-referrer' },
-    }),
-  )
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    if (req.path !== '/openapi.yaml') {
-      res.setHeader('Cache-Control', 'no-store')
-      res.setHeader('Pragma', 'no-cache')
-    }
-    const q = req.originalUrl.indexOf('?')
-    if (q !== -1 && queryFormat(req.originalUrl.slice(q + 1)) === 'appserver') res.locals['appserver'] = true
-    next()
-  })
-  app.use(cors(config.server.cors.origins))
-  app.use((_req: Request, res: Response, next: NextFunction) => {
-    if (deps.lifecycle?.draining) {
-      res.setHeader('Connection', 'close')
-      next(new UpstreamUnavailable(1, { reason: 'draining' }))
+  }
+}
+
+/** no-store on everything but the OpenAPI document; notes whether errors take the AppServer shape. */
+function responseDefaults(req: Request, res: Response, next: NextFunction): void {
+  if (req.path !== '/openapi.yaml') {
+    res.setHeader('Cache-Control', 'no-store')
+    res.setHeader('Pragma', 'no-cache')
+  }
+  const q = req.originalUrl.indexOf('?')
+  if (q !== -1 && queryFormat(req.originalUrl.slice(q + 1)) === 'appserver') res.locals.appserver = true
+  next()
+}
+
+function drainGate(lifecycle: Lifecycle | undefined) {
+  return function drainGateMiddleware(_req: Request, res: Response, next: NextFunction): void {
+    if (!lifecycle?.draining) {
+      next()
       return
     }
-    next()
-  })
-  app.use((req: Request, _res: Response, next: NextFunction) => {
+    res.setHeader('Connection', 'close')
+    next(new UpstreamUnavailable(1, { reason: 'draining' }))
+  }
+}
+
+/** 404 for unknown paths, 405 with `Allow` for a known path's other methods. */
+function routeGate(routes: Routes) {
+  return function routeGateMiddleware(req: Request, _res: Response, next: NextFunction): void {
     const allow = routes.get(req.path)
     if (!allow) next(new NotFound())
     else if (!allow.includes(req.method)) next(new MethodNotAllowed(allow.filter((m) => m !== 'HEAD')))
     else next()
-  })
+  }
+}
 
-  app.use(healthRoutes(deps.readiness))
-  app.use(perIpLimit(config.limits, deps.limiterStores?.perIp))
-  app.use(metricsRoutes(metrics))
+/** The probes, unlimited; every other path counts against the per-IP limit before 404/405 (design §6.1). */
+function probesThenPerIpLimit(deps: AppDeps, routes: Routes) {
+  const probes = express.Router({ caseSensitive: true, strict: true })
+  probes.use(routeGate(routes), healthRoutes(deps.readiness, deps.now ? { now: deps.now } : {}))
+  const limit = perIpLimit(deps.config.limits, deps.limiterStores?.perIp)
+  return function probesThenPerIpLimitMiddleware(req: Request, res: Response, next: NextFunction): void {
+    if (PROBES.has(req.path)) probes(req, res, next)
+    else limit(req, res, next)
+  }
+}
+
+function mountRoutes(app: Express, deps: AppDeps, console: ReturnType<typeof consoleRoutes> | null): void {
+  const { config } = deps
+  if (metricsOnMainPort(config, deps.metricsToken)) app.use(metricsRoutes(deps.metrics, deps.metricsToken))
   app.use(openapiRoutes())
-  if (web) app.use(web.router)
+  if (console) app.use(console.router)
   app.use(
     '/v1',
     credentialRoutes({
@@ -129,43 +166,81 @@ export function createApp(deps: AppDeps): Express {
       perSubject: perSubjectLimit(config.limits, deps.limiterStores?.perSubject),
     }),
   )
+}
 
+export function createApp(deps: AppDeps): Express {
+  const settings = consoleSettings(deps.config, deps.devIssuer)
+  const web = settings ? consoleRoutes(settings) : null
+  const routes = knownRoutes(deps, web?.paths ?? [])
+  const app = express()
+  baseSettings(app, deps.config.server.trustProxyHops)
+  app.use(requestId)
+  app.use(routeAndMetrics(routes, deps.metrics))
+  app.use(
+    securityHeaders({
+      contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+      referrerPolicy: { policy: 'no-referrer' },
+    }),
+  )
+  app.use(responseDefaults)
+  app.use(cors(deps.config.server.cors.origins))
+  app.use(drainGate(deps.lifecycle))
+  app.use(probesThenPerIpLimit(deps, routes))
+  app.use(routeGate(routes))
+  mountRoutes(app, deps, web)
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new NotFound()))
+  app.use(errorHandler(deps))
+  return app
+}
 
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const id = res.locals['requestId'] as string
+/** The app of the separate metrics listener (`server.metrics.listen`): GET /metrics and nothing else. */
+export function createMetricsApp(deps: Pick<AppDeps, 'metrics' | 'metricsToken' | 'logger'>): Express {
+  const routes: Routes = new Map([['/metrics', ['GET']]])
+  const app = express()
+  baseSettings(app, 0)
+  app.use(requestId)
+  app.use(responseDefaults)
+  app.use(routeGate(routes))
+  app.use(metricsRoutes(deps.metrics, deps.metricsToken))
+  app.use(errorHandler({ logger: deps.logger, audit: null }))
+  return app
+}
+
+function logServerFailure(logger: Logger, out: ErrorResponse, err: unknown, requestId: string): void {
+  if (out.status < 500 || out.error.reason === 'draining') return
+  logger.error(
+    {
+      event: 'request.failed',
+      request_id: requestId,
+      code: out.error.code,
+      reason: out.error.reason,
+      cause: safeErrorFields(out.error.cause ?? err, { stack: out.error.code === 'server_error' }),
+    },
+    'request failed',
+  )
+}
+
+/** Every error becomes the §7 body (or the AppServer shape); credential routes write a denial audit line. */
+function errorHandler(deps: { logger: Logger; audit: Audit | null }) {
+  return function errorHandlerMiddleware(err: unknown, req: Request, res: Response, _next: NextFunction) {
+    const id = res.locals.requestId
     const out = toErrorResponse(err, id)
-    if (
-      CREDENTIAL_ROUTES.has(req.path) &&
-      out.error.code !== 'not_found' &&
-      out.error.code !== 'method_not_allowed'
-    ) {
-      audit.denied(out.error, {
+    const credentialRoute = CREDENTIAL_ROUTES.has(res.locals.route)
+    if (credentialRoute && out.error.code !== 'not_found' && out.error.code !== 'method_not_allowed') {
+      deps.audit?.denied(out.error, {
         requestId: id,
         clientIp: clientIpOf(req),
-        caller: res.locals['caller'] as Caller | undefined,
-        route: req.path,
+        caller: res.locals.caller,
+        route: res.locals.route,
       })
     }
-    if (out.status >= 500 && out.error.reason !== 'draining') {
-      logger.error(
-        {
-          event: 'request.failed',
-          request_id: id,
-          code: out.error.code,
-          reason: out.error.reason,
-          cause: safeErrorFields(out.error.cause ?? err, { stack: out.error.code === 'server_error' }),
-        },
-        'request failed',
-      )
-    }
+    logServerFailure(deps.logger, out, err, id)
     if (res.headersSent) return
     res.status(out.status).set(out.headers)
-    if (res.locals['appserver'] === true && CREDENTIAL_ROUTES.has(req.path)) {
+    if (res.locals.appserver === true && credentialRoute) {
       res.json(formatAppServerError(out.status, out.body.error, out.body.error_description))
     } else {
       res.json(out.body)
     }
-  })
-  return app
+  }
 }

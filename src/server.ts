@@ -1,14 +1,16 @@
 // Process entry: config → adapters → createApp → listen; signals and exit codes.
+import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { pathToFileURL } from 'node:url'
-import { type AppDeps, createApp, type Lifecycle } from './app.ts'
+import { type AppDeps, createApp, createMetricsApp, type Lifecycle } from './app.ts'
 import { createTokenVerifier } from './auth/index.ts'
 import { type Config, ConfigError, loadConfigFile } from './config/index.ts'
 import { listen, urlHost } from './listen.ts'
 import { createLogger, type Logger } from './logger.ts'
-import { createMetrics } from './metrics.ts'
+import { createMetrics, type Metrics } from './metrics.ts'
 import { compileRules } from './policies/index.ts'
 import { createLimiterStores } from './routes/middleware/rate-limit.ts'
+import { safeErrorFields } from './safe-error.ts'
 import { createAudit } from './services/audit.ts'
 import { createIssueCredentials } from './services/issue-credentials.ts'
 import { createSimulate } from './services/simulate.ts'
@@ -18,6 +20,8 @@ import type { StsClient } from './types.ts'
 export interface RunningServer {
   server: Server
   url: string
+  /** The separate metrics listener's URL (`server.metrics.listen`), else undefined. */
+  metricsUrl: string | undefined
   close(): Promise<void>
 }
 
@@ -36,6 +40,28 @@ export interface Adapters {
   close(): Promise<void>
 }
 
+/**
+ * The bearer token `/metrics` requires: `server.metrics.bearerToken`, or the trimmed content of
+ * `bearerTokenFile` (read once at start). Throws ConfigError for an unreadable, empty or short file.
+ */
+export function metricsToken(config: Config): string | undefined {
+  const { bearerToken, bearerTokenFile } = config.server.metrics
+  if (bearerTokenFile === undefined) return bearerToken
+  const path = 'server.metrics.bearerTokenFile'
+  let token: string
+  try {
+    token = readFileSync(bearerTokenFile, 'utf8').trim()
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error'
+    throw new ConfigError([{ path, message: `cannot read ${bearerTokenFile} (${code})` }])
+  }
+  if (token.length < 16)
+    throw new ConfigError([
+      { path, message: `${bearerTokenFile} must hold a token of at least 16 characters` },
+    ])
+  return token
+}
+
 /** Builds every adapter the app needs from a validated config: the composition of design §2. */
 export async function buildAdapters(
   config: Config,
@@ -43,6 +69,7 @@ export async function buildAdapters(
   stsClient?: StsClient,
 ): Promise<Adapters> {
   const metrics = createMetrics({ defaults: true })
+  const token = metricsToken(config)
   const rules = compileRules(config)
   const verifier = createTokenVerifier(config.issuers, { logger })
   const client =
@@ -72,14 +99,16 @@ export async function buildAdapters(
     simulate: createSimulate({ rules }),
     audit,
     metrics,
+    metricsToken: token,
     readiness: [
       {
         name: 'issuers',
         check: async () => {
           const r = await verifier.readiness()
+          // Reasons are short codes (jwks_weak_key, http_503, timeout…), never a response body.
           const failing = Object.entries(r.issuers)
             .filter(([, v]) => !v.ready)
-            .map(([id]) => id)
+            .map(([id, v]) => (v.reason ? `${id}: ${v.reason}` : id))
           return r.ready
             ? { ready: true }
             : { ready: false, detail: `keys not fetched: ${failing.join(', ')}` }
@@ -103,6 +132,31 @@ export async function buildAdapters(
   return { deps, lifecycle, close: () => stores.close() }
 }
 
+/** The separate `/metrics` listener of `server.metrics.listen`, when configured. */
+async function startMetricsListener(
+  config: Config,
+  deps: { metrics: Metrics; metricsToken?: string | undefined },
+  logger: Logger,
+): Promise<{ url: string; close(): Promise<void> } | undefined> {
+  const listenOn = config.server.metrics.listen
+  if (!listenOn) return undefined
+  const app = createMetricsApp({ metrics: deps.metrics, metricsToken: deps.metricsToken, logger })
+  const server = createServer({ connectionsCheckingInterval: 1000 }, app)
+  server.requestTimeout = 10_000
+  server.headersTimeout = 10_000
+  const port = await listen(server, listenOn.port, listenOn.host)
+  const url = `http://${urlHost(listenOn.host, port)}`
+  logger.info({ event: 'metrics.listening', url }, 'metrics listening')
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
+}
+
 /** Builds the app from a validated config and listens on server.host:server.port. */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger()
@@ -119,10 +173,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const port = await listen(server, config.server.port, config.server.host)
   const url = `http://${urlHost(config.server.host, port)}`
   logger.info({ event: 'server.listening', url }, 'listening')
+  const metricsServer = await startMetricsListener(config, adapters.deps, logger)
   return {
     server,
     url,
+    metricsUrl: metricsServer?.url,
     close: async () => {
+      await metricsServer?.close()
       // Drain: new requests get 503, in-flight ones finish, idle keep-alive sockets close. close() only
       // closes the sockets idle at that moment; one whose answer ends later would otherwise stay open for
       // keepAliveTimeout (5 s) and hold the exit back, so idle sockets are closed again every 100 ms.
@@ -139,13 +196,24 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 }
 
 /** Runs until SIGTERM/SIGINT; exits 1 on an invalid config, non-zero on an unhandled rejection. */
+/**
+ * What the process does with an unhandled rejection or an uncaught exception: one fatal line with the
+ * same safe fields as every other error log (never the message, which may quote a URL, a policy or a
+ * secret; the stack scrubbed), then exit 70.
+ */
+export function crashHandler(logger: Logger, exit: (code: number) => void = process.exit) {
+  return (kind: 'unhandledRejection' | 'uncaughtException', err: unknown): void => {
+    logger.fatal({ event: 'process.crashed', kind, cause: safeErrorFields(err, { stack: true }) }, 'crashed')
+    logger.flush()
+    exit(70)
+  }
+}
+
 export async function main(configPath: string | undefined): Promise<void> {
   const logger = createLogger()
-  process.on('unhandledRejection', (reason) => {
-    logger.fatal({ err: reason }, 'unhandled rejection')
-    logger.flush()
-    process.exit(70)
-  })
+  const crash = crashHandler(logger)
+  process.on('unhandledRejection', (reason) => crash('unhandledRejection', reason))
+  process.on('uncaughtException', (err) => crash('uncaughtException', err))
   if (!configPath) {
     process.stderr.write('sts-vend: no config: pass --config FILE or set STS_VEND_CONFIG\n')
     process.exit(2)
@@ -164,6 +232,10 @@ export async function main(configPath: string | undefined): Promise<void> {
   try {
     running = await startServer({ config, logger })
   } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`sts-vend: ${configPath}: ${err.message}\n`)
+      process.exit(1)
+    }
     // A port in use or not permitted is the operator's to fix: one line, not a stack trace.
     if ((err as NodeJS.ErrnoException).syscall !== 'listen') throw err
     const { code } = err as NodeJS.ErrnoException

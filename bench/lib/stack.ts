@@ -101,7 +101,8 @@ export interface ServiceConfigOptions {
  */
 export function serviceConfig(options: ServiceConfigOptions): Record<string, unknown> {
   return {
-    server: { host: '127.0.0.1', port: options.port },
+    // The soak reads the breaker state from /metrics on the main port.
+    server: { host: '127.0.0.1', port: options.port, metrics: { unauthenticated: true } },
     sts: {
       endpoint: new URL(options.emulatorUrl).host,
       protocol: 'http',

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import type { Logger } from '../logger.ts'
+import { readCapped } from '../read-capped.ts'
 import { RefreshError } from './errors.ts'
 
 /** Credentials as the agent serves them; the times are Dates, formatted only on the way out. */
@@ -83,9 +84,10 @@ function parseCredentials(body: unknown, fetchedAt: Date): AgentCredentials | un
   }
 }
 
+/** The body as text, or undefined past MAX_RESPONSE_BYTES (reading stops there and the connection is dropped). */
 async function readLimited(response: Response): Promise<string | undefined> {
-  const text = await response.text()
-  return Buffer.byteLength(text) > MAX_RESPONSE_BYTES ? undefined : text
+  const bytes = await readCapped(response, MAX_RESPONSE_BYTES)
+  return bytes === undefined ? undefined : new TextDecoder().decode(bytes)
 }
 
 /** Creates the agent's credential cache for one sts-vend server and one token file. */

@@ -1,4 +1,5 @@
 // Every network read of an issuer (discovery, JWKS) goes through here: size cap, JSON only, no redirects, backoff.
+import { readCapped } from '../read-capped.ts'
 
 /** Discovery documents and key sets larger than this are refused (memory stays bounded). */
 export const MAX_METADATA_BYTES = 512 * 1024
@@ -105,12 +106,8 @@ export class FetchGuard {
       await response.body?.cancel().catch(() => undefined)
       throw new IssuerFetchError('not_json_media_type', 0)
     }
-    const declared = Number(response.headers.get('content-length') ?? Number.NaN)
-    if (declared > maxBytes) {
-      await response.body?.cancel().catch(() => undefined)
-      throw new IssuerFetchError('too_large', 0)
-    }
     const bytes = await readCapped(response, maxBytes)
+    if (bytes === undefined) throw new IssuerFetchError('too_large', 0)
     let text: string
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
@@ -123,24 +120,6 @@ export class FetchGuard {
       throw new IssuerFetchError('invalid_json', 0)
     }
   }
-}
-
-async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array> {
-  const reader = response.body?.getReader()
-  if (!reader) return new Uint8Array()
-  const chunks: Uint8Array[] = []
-  let total = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    total += value.byteLength
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined)
-      throw new IssuerFetchError('too_large', 0)
-    }
-    chunks.push(value)
-  }
-  return Buffer.concat(chunks)
 }
 
 function classify(err: unknown): string {

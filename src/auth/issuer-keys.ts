@@ -11,6 +11,19 @@ export const JWKS_CACHE_MAX_AGE_MS = 10 * 60 * 1000
 // JWK members that only a private or symmetric key has: a key set carrying them is a leaking IdP.
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'] as const
 
+/** RSA moduli shorter than this are refused (NIST SP 800-131A; jose refuses them for RS and PS too). */
+export const MIN_RSA_BITS = 2048
+
+/** The bit length of an RSA JWK's modulus `n` (base64url, big-endian), or undefined when there is none. */
+export function rsaModulusBits(key: Record<string, unknown>): number | undefined {
+  if (key['kty'] !== 'RSA' || typeof key['n'] !== 'string') return undefined
+  const n = Buffer.from(key['n'], 'base64url')
+  let i = 0
+  while (i < n.length && n[i] === 0) i++
+  if (i === n.length) return 0
+  return (n.length - i - 1) * 8 + (32 - Math.clz32(n[i] ?? 0))
+}
+
 export interface IssuerKeysOptions {
   fetch: typeof fetch
   now: () => Date
@@ -117,6 +130,20 @@ export class IssuerKeys {
     return secure ? undefined : 'discovery_jwks_uri_not_https'
   }
 
+  /** The whole key set is refused (the issuer is not ready, its tokens get 503), with one line saying why. */
+  #weakKey(key: Record<string, unknown>, bits: number): void {
+    this.#options.logger?.warn(
+      {
+        event: 'auth.jwks_weak_key',
+        issuer_id: this.#config.id,
+        kid: typeof key['kid'] === 'string' ? key['kid'].slice(0, 64) : null,
+        bits,
+        min_bits: MIN_RSA_BITS,
+      },
+      `the issuer publishes an RSA key under ${MIN_RSA_BITS} bits; its key set is refused`,
+    )
+  }
+
   readonly #checkJwks: JsonCheck = (json) => {
     if (!isRecord(json) || !Array.isArray(json['keys'])) return 'jwks_not_a_key_set'
     const kids = new Set<string>()
@@ -124,6 +151,11 @@ export class IssuerKeys {
     for (const key of json['keys'] as unknown[]) {
       if (!isRecord(key)) return 'jwks_not_a_key_set'
       if (PRIVATE_MEMBERS.some((member) => Object.hasOwn(key, member))) return 'jwks_private_key_material'
+      const bits = rsaModulusBits(key)
+      if (bits !== undefined && bits < MIN_RSA_BITS) {
+        this.#weakKey(key, bits)
+        return 'jwks_weak_key'
+      }
       const kid = key['kid']
       if (typeof kid === 'string') {
         if (kids.has(kid)) duplicates.add(kid)

@@ -19,7 +19,8 @@ export interface DevEndpoints {
  */
 export function devConfig(e: DevEndpoints): Config {
   return loadConfig({
-    server: { host: e.host, port: e.port, simulate: true },
+    // Dev mode keeps /metrics open on its loopback port; production configs must opt in (design §14).
+    server: { host: e.host, port: e.port, simulate: true, metrics: { unauthenticated: true } },
     sts: { endpoint: e.stsEndpoint, protocol: 'http', region: 'cn-hangzhou' },
     limits: { store: 'memory' },
     issuers: [

@@ -66,6 +66,35 @@ const originSchema = z.string().superRefine((value, ctx) => {
   }
 })
 
+/**
+ * Where `/metrics` is served (design §14): a separate listener (`listen`), and/or a bearer token required
+ * wherever it is served. With neither, the main port has no `/metrics` unless `unauthenticated` (dev mode).
+ */
+const metricsSchema = z
+  .strictObject({
+    listen: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535),
+      })
+      .optional(),
+    bearerToken: z.string().min(16, 'must be at least 16 characters').optional(),
+    bearerTokenFile: z.string().min(1).optional(),
+    unauthenticated: z.boolean().default(false),
+  })
+  .superRefine((m, ctx) => {
+    if (m.bearerToken !== undefined && m.bearerTokenFile !== undefined)
+      ctx.addIssue({ code: 'custom', message: 'give bearerToken or bearerTokenFile, not both' })
+    const token = m.bearerToken !== undefined || m.bearerTokenFile !== undefined
+    if (m.unauthenticated && (token || m.listen !== undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['unauthenticated'],
+        message:
+          'unauthenticated opens /metrics on the main port: drop it when listen or a bearer token is set',
+      })
+  })
+
 const serverSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8080),
@@ -78,6 +107,7 @@ const serverSchema = z.strictObject({
   bodyLimitBytes: positiveInt.default(16384),
   simulate: z.boolean().default(true),
   requestTimeoutMs: positiveInt.default(15000),
+  metrics: metricsSchema.default({ unauthenticated: false }),
 })
 
 const stsSchema = z.strictObject({

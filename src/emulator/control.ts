@@ -1,7 +1,7 @@
 // The loopback-only control endpoints under /__: counters, fault queue, clock offset.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { z } from 'zod'
-import { isLoopbackHost } from '../config/index.ts'
+import { isLoopbackPeer, isSafeHostHeader } from '../agent/local-http.ts'
 import type { EmulatorClock } from './clock.ts'
 import type { CallCounters } from './counters.ts'
 import type { FaultController } from './faults.ts'
@@ -14,10 +14,6 @@ export interface ControlDeps {
 }
 
 const clockBody = z.strictObject({ offsetSeconds: z.number().finite() })
-
-function isLoopbackAddress(address: string | undefined): boolean {
-  return address !== undefined && isLoopbackHost(address.replace(/^::ffff:/, ''))
-}
 
 /** `POST /__faults` takes one fault, a list, or `{"faults": [...]}`. */
 function faultList(value: unknown): unknown {
@@ -60,8 +56,10 @@ function route(req: IncomingMessage, res: ServerResponse, body: Buffer | null, d
 }
 
 /**
- * Serves a control request. Only loopback callers are answered (403 otherwise), so an emulator bound to
- * a wider address cannot be steered from the network. Invalid JSON or values answer 400 with the problems.
+ * Serves a control request. Only loopback callers whose Host header is an IP literal or `localhost` are
+ * answered (403 otherwise): an emulator bound to a wider address cannot be steered from the network, nor
+ * by a web page that reaches it through DNS rebinding (its Host is the page's name). Invalid JSON or
+ * values answer 400 with the problems.
  */
 export function handleControl(
   req: IncomingMessage,
@@ -69,7 +67,7 @@ export function handleControl(
   body: Buffer | null,
   deps: ControlDeps,
 ): void {
-  if (!isLoopbackAddress(req.socket.remoteAddress)) {
+  if (!isLoopbackPeer(req.socket.remoteAddress) || !isSafeHostHeader(req.headers.host)) {
     sendJson(res, 403, { error: 'control endpoints answer on loopback only' })
     return
   }

@@ -4,8 +4,8 @@ import type { TokenVerifier } from '../auth/index.ts'
 import { formatIssued } from '../formats/index.ts'
 import type { IssueCredentials } from '../services/issue-credentials.ts'
 import type { Simulate } from '../services/simulate.ts'
-import type { Caller } from '../types.ts'
 import { parseCredentialRequest } from './credential-request.ts'
+import { callerOf } from './locals.ts'
 import { clientIpOf } from './middleware/client-ip.ts'
 import { assertSubjectWithinLimit } from './middleware/rate-limit.ts'
 import { sendJson } from './send-json.ts'
@@ -22,7 +22,7 @@ export interface CredentialRouteDeps {
 
 function authenticate(verifier: TokenVerifier): RequestHandler {
   return async (req, res, next) => {
-    res.locals['caller'] = await verifier.verify(req.headersDistinct['authorization'])
+    res.locals.caller = await verifier.verify(req.headersDistinct['authorization'])
     next()
   }
 }
@@ -37,11 +37,9 @@ export function credentialRoutes(deps: CredentialRouteDeps): Router {
   const before = [deps.readBody, authenticate(deps.verifier), deps.perSubject]
 
   const credentials: RequestHandler = async (req, res) => {
-    const { ask } = parseCredentialRequest(searchOf(req), res.locals['rawBody'] as Buffer | undefined, {
-      simulate: false,
-    })
-    const issued = await deps.issueCredentials.issueCredentials(res.locals['caller'] as Caller, ask, {
-      requestId: res.locals['requestId'] as string,
+    const { ask } = parseCredentialRequest(searchOf(req), res.locals.rawBody, { simulate: false })
+    const issued = await deps.issueCredentials.issueCredentials(callerOf(res.locals), ask, {
+      requestId: res.locals.requestId,
       clientIp: clientIpOf(req),
       budget: { assertWithin: () => assertSubjectWithinLimit(res) },
     })
@@ -56,14 +54,8 @@ export function credentialRoutes(deps: CredentialRouteDeps): Router {
   const { simulate } = deps
   if (simulate) {
     router.post('/simulate', ...before, (req, res) => {
-      const caller = res.locals['caller'] as Caller
-      const { ask, checks } = parseCredentialRequest(
-        searchOf(req),
-        res.locals['rawBody'] as Buffer | undefined,
-        {
-          simulate: true,
-        },
-      )
+      const caller = callerOf(res.locals)
+      const { ask, checks } = parseCredentialRequest(searchOf(req), res.locals.rawBody, { simulate: true })
       const result = simulate(caller, ask, checks, { clientIp: clientIpOf(req) })
       assertSubjectWithinLimit(res)
       res.status(200).json(result)

@@ -150,13 +150,31 @@ describe('the sts-vend Deployment', () => {
   })
 
   it('when it listens, then containerPort, the config port, EXPOSE and the Service agree on 8080', () => {
-    expect(container['ports']).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }])
+    expect(container['ports']).toEqual([
+      { name: 'http', containerPort: 8080, protocol: 'TCP' },
+      { name: 'metrics', containerPort: 9090, protocol: 'TCP' },
+    ])
     expect(config.server.port).toBe(8080)
     expect(configSchema.parse({ issuers: config.issuers, rules: config.rules }).server.port).toBe(8080)
     expect(dockerfile).toMatch(/^EXPOSE 8080$/m)
     const service = find('Service', 'sts-vend')
     expect(service['spec']['selector']).toEqual(deployment['spec']['template']['metadata']['labels'])
     expect(service['spec']['ports'][0]['targetPort']).toBe('http')
+  })
+
+  it('when Prometheus scrapes, then the pod annotations name the config metrics listener, the main port has no /metrics and the Service does not expose it (issue 16 item 7)', () => {
+    const listen = config.server.metrics.listen
+    expect(listen).toEqual({ host: '0.0.0.0', port: 9090 })
+    expect(config.server.metrics.unauthenticated).toBe(false)
+    expect(deployment['spec']['template']['metadata']['annotations']).toEqual({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(listen?.port),
+      'prometheus.io/path': '/metrics',
+    })
+    const port = (container['ports'] as Doc[]).find((p) => p['name'] === 'metrics')
+    expect(port?.['containerPort']).toBe(listen?.port)
+    const service = find('Service', 'sts-vend')
+    expect(service['spec']['ports'].map((p: Doc) => p['targetPort'])).toEqual(['http'])
   })
 
   it('when probed, then liveness is /healthz and readiness /readyz on the http port, both served by the app', () => {

@@ -295,7 +295,8 @@ describe('2c HTTP level', () => {
   it('SEC-099 distinct subjects, kids and paths add no metrics series and no claim values (bounded: 300 subjects, 300 kids, 2,000 paths)', async () => {
     const { world, sec } = shared()
     const series = async () => {
-      const text = (await request(sec.app).get('/metrics')).text
+      // The registry /metrics serves (the main port has no /metrics unless server.metrics opens it).
+      const text = await sec.adapters.deps.metrics.registry.metrics()
       // Node's own gauges (GC kinds, heap spaces) come and go with the runtime, not with requests.
       const own = text
         .split('\n')

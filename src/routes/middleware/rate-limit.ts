@@ -10,7 +10,7 @@ import {
 } from 'express-rate-limit'
 import type { Config } from '../../config/index.ts'
 import { RateLimited, UpstreamUnavailable } from '../../errors.ts'
-import type { Caller } from '../../types.ts'
+import { callerOf } from '../locals.ts'
 
 /**
  * Makes a store fail closed: any store error becomes 503 upstream_unavailable, never "unlimited".
@@ -161,17 +161,17 @@ export function perSubjectLimit(limits: Config['limits'], store?: Store) {
     limits.perSubject,
     store,
     (_req, res) => {
-      const caller = res.locals['caller'] as Caller
+      const caller = callerOf(res.locals)
       return JSON.stringify([caller.issuerId, caller.subject])
     },
     (retryAfter, _req, res, next) => {
-      res.locals['subjectLimited'] = retryAfter
+      res.locals.subjectLimited = retryAfter
       next()
     },
   )
 }
 
 export function assertSubjectWithinLimit(res: Response): void {
-  const retryAfter = res.locals['subjectLimited'] as number | undefined
+  const retryAfter = res.locals.subjectLimited
   if (retryAfter !== undefined) throw new RateLimited(retryAfter, { reason: 'per-subject limit' })
 }

@@ -1,9 +1,10 @@
 // Builds the real app (buildAdapters + createApp) against a loopback issuer and a recording STS.
 import type { Express } from 'express'
 import request from 'supertest'
-import { createApp } from '../../../src/app.ts'
+import { type AppDeps, createApp } from '../../../src/app.ts'
 import { type Config, loadConfig } from '../../../src/config/index.ts'
 import { createCapturingLogger } from '../../../src/logger.ts'
+import type { Metrics } from '../../../src/metrics.ts'
 import { buildAdapters } from '../../../src/server.ts'
 import { createRecordingSts, type RecordingSts } from '../../fixtures/fake-sts.ts'
 import { startTestIssuer, type TestIssuer } from '../../fixtures/test-issuer.ts'
@@ -16,6 +17,7 @@ export interface Harness {
   config: Config
   issuer: TestIssuer
   sts: RecordingSts
+  metrics: Metrics
   lines: Record<string, unknown>[]
   raw: string[]
   agent: () => request.Agent
@@ -105,18 +107,22 @@ export function baselineConfig(issuer: TestIssuer, patch: (raw: Loose) => void =
   return loadConfig(raw)
 }
 
-export async function createHarness(patch?: (raw: Loose) => void): Promise<Harness> {
+export async function createHarness(
+  patch?: (raw: Loose) => void,
+  extra: Partial<Pick<AppDeps, 'now' | 'readiness'>> = {},
+): Promise<Harness> {
   const issuer = await startTestIssuer()
   const config = baselineConfig(issuer, patch)
   const { logger, lines, raw } = createCapturingLogger('info')
   const sts = createRecordingSts()
   const adapters = await buildAdapters(config, logger, sts)
-  const app = createApp(adapters.deps)
+  const app = createApp({ ...adapters.deps, ...extra })
   return {
     app,
     config,
     issuer,
     sts,
+    metrics: adapters.deps.metrics,
     lines,
     raw,
     agent: () => request.agent(app),

@@ -1,5 +1,8 @@
 // The agent's cache: token file re-read per request, refresh at refreshAfter or on a new token, fall back while valid.
+import { once } from 'node:events'
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -166,6 +169,68 @@ describe('failures', () => {
       reason: 'upstream_unreachable',
       message: expect.stringContaining('50 ms'),
     })
+  })
+
+  it('when sts-vend answers a 200 MiB body, then the agent stops reading just past 64 KiB, cancels it and refuses (issue 16 item 5)', async () => {
+    const CHUNK = 16 * 1024
+    let pulled = 0
+    let cancelled = false
+    const huge: typeof fetch = async () =>
+      new Response(
+        new ReadableStream<Uint8Array>(
+          {
+            pull(controller) {
+              if (pulled >= 200 * 1024 * 1024) return controller.close()
+              pulled += CHUNK
+              controller.enqueue(new Uint8Array(CHUNK).fill(0x20))
+            },
+            cancel() {
+              cancelled = true
+            },
+          },
+          { highWaterMark: 0 },
+        ),
+        { status: 200, headers: { 'content-type': 'application/json' } },
+      )
+    await expect(source({ fetch: huge }).get()).rejects.toMatchObject({ reason: 'upstream_invalid' })
+    expect(pulled).toBeGreaterThan(64 * 1024)
+    expect(pulled).toBeLessThanOrEqual(64 * 1024 + 2 * CHUNK)
+    expect(cancelled).toBe(true)
+  })
+
+  it('when a real upstream streams 200 MiB, then the agent drops the connection long before the end', async () => {
+    let written = 0
+    let closedAt: number | undefined
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      const chunk = Buffer.alloc(64 * 1024, 0x20)
+      const pump = () => {
+        while (written < 200 * 1024 * 1024 && !res.destroyed) {
+          written += chunk.length
+          if (!res.write(chunk)) return void res.once('drain', pump)
+        }
+        res.end()
+      }
+      res.on('close', () => {
+        closedAt = written
+      })
+      pump()
+    })
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      const s = createCredentialSource({ server: url, tokenFile, logger: capture.logger, now })
+      await expect(s.get()).rejects.toMatchObject({ reason: 'upstream_invalid' })
+      for (let i = 0; i < 200 && closedAt === undefined; i++) await new Promise((r) => setTimeout(r, 10))
+      expect(closedAt).toBeDefined()
+      // What the server managed to write is the agent's 64 KiB plus what the kernel's socket buffers held
+      // (about 4 MiB measured; 200 MiB before the fix).
+      expect(closedAt).toBeLessThan(16 * 1024 * 1024)
+    } finally {
+      server.closeAllConnections()
+      server.close()
+    }
   })
 
   it.each([

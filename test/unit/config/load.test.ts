@@ -35,6 +35,7 @@ describe('loadConfig', () => {
       bodyLimitBytes: 16384,
       simulate: true,
       requestTimeoutMs: 15000,
+      metrics: { unauthenticated: false },
     })
     expect(config.sts).toEqual({
       endpoint: 'sts.cn-hangzhou.aliyuncs.com',

@@ -377,6 +377,27 @@ describe('emulator counters and clock', () => {
     expect((await control(emulator.stsUrl, 'POST', '/__clock', { offsetSeconds: 'x' })).status).toBe(400)
   })
 
+  it.each([
+    ['GET', '/__stats', undefined],
+    ['POST', '/__faults', { kind: 'throttle' }],
+    ['POST', '/__clock', { offsetSeconds: 7200 }],
+  ])(
+    'when a loopback peer sends %s %s with Host: evil.example (DNS rebinding), then 403 and nothing changes (issue 16 item 10)',
+    async (method, path, body) => {
+      const res = await send(emulator.stsUrl, {
+        method,
+        path,
+        headers: { host: 'evil.example', 'content-type': 'application/json' },
+        body: body === undefined ? '' : JSON.stringify(body),
+      })
+      expect(res.status).toBe(403)
+      expect(emulator.faults.pending()).toEqual([])
+      expect(emulator.clock.offsetSeconds()).toBe(0)
+      // The twin: the same request with the emulator's own host:port is answered.
+      expect((await control(emulator.stsUrl, method, path, body)).status).toBe(200)
+    },
+  )
+
   it('when an unknown control path is asked, then it is 404', async () => {
     expect((await control(emulator.stsUrl, 'GET', '/__nothing')).status).toBe(404)
   })
