@@ -81,8 +81,9 @@ function pathStyle(config: EmulatorConfig, path: string): OssTarget | null {
  * - an `*.aliyuncs.com` endpoint without a bucket label (`oss-<region>.aliyuncs.com`) takes only
  *   service-level calls: a path naming a bucket is path-style, which public OSS endpoints refuse
  *   with 403 SecondLevelDomainForbidden;
- * - an IP address or `localhost` (and any other name whose first label is not a known bucket) takes
- *   path-style `/<bucket>/<key>`: a dev convenience only, never what a client of real OSS sends.
+ * - an IP address or `localhost` (or no Host) takes path-style `/<bucket>/<key>`: a dev convenience
+ *   only, never what a client of real OSS sends;
+ * - any other name is virtual-host too, its first label naming the bucket (`examplebucket.localhost`).
  * The Host decides before the path, so a virtual-host request whose key starts with another
  * bucket's name is never read as path-style. Returns null for a service-level call (no bucket).
  * Throws OssError NoSuchBucket, SecondLevelDomainForbidden, InvalidObjectName.
@@ -101,9 +102,9 @@ export function resolveTarget(
     if (first === '') return null
     throw new OssError('SecondLevelDomainForbidden')
   }
-  const label = isIP(name) === 0 && name !== 'localhost' ? (name.split('.')[0] ?? '') : ''
-  if (label !== '' && name.includes('.') && lookup(config, label)) return virtualHost(config, label, rest)
-  return pathStyle(config, path)
+  if (name === '' || name === 'localhost' || isIP(name) !== 0) return pathStyle(config, path)
+  // Any other name (`examplebucket.localhost`, a custom domain): its first label names the bucket.
+  return virtualHost(config, name.split('.')[0] ?? '', rest)
 }
 
 /** The same bucket or access point, addressing object `key` instead. Throws OssError InvalidObjectName. */

@@ -100,6 +100,8 @@ describe('OSS routing', () => {
     ['/nosuchbucket/x', '127.0.0.1:9', 'NoSuchBucket'],
     ['/x', 'nosuchbucket.oss-cn-hangzhou.aliyuncs.com', 'NoSuchBucket'],
     ['/examplebucket//x', '127.0.0.1:9', 'InvalidObjectName'],
+    // Only an IP or localhost takes path-style: another name's first label is the bucket.
+    ['/examplebucket/x', 'emulator.internal:9000', 'NoSuchBucket'],
     [`/examplebucket/${'k'.repeat(1024)}`, '127.0.0.1:9', 'InvalidObjectName'],
   ])('when %s arrives with Host %s, then it is %s', (path, host, code) => {
     expect(codeOf(() => resolveTarget(config, path, host))).toBe(code)
