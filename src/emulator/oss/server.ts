@@ -79,6 +79,9 @@ function errorAnswer(error: OssError, requestId: string, req: IncomingMessage): 
   // OSS answers a HEAD error without a body and puts the base64 XML in x-oss-err (ali-oss reads it).
   const extra: Record<string, string> =
     req.method === 'HEAD' ? { 'x-oss-err': Buffer.from(body, 'utf8').toString('base64') } : {}
+  // AppendObject's position error tells the client where the object ends, as OSS does.
+  const next = error.fields['NextAppendPosition']
+  if (next !== undefined) extra['x-oss-next-append-position'] = next
   return {
     status: error.status,
     headers: { 'content-type': 'application/xml', ...extra },

@@ -7,6 +7,7 @@ import {
   DEV_ACCOUNT_ID,
   type Emulator,
   PARTNER_ACCESS_KEY,
+  parseEmulatorConfig,
   SOURCE_IP_HEADER,
   startEmulator,
   VPC_ID_HEADER,
@@ -97,6 +98,19 @@ async function raw(url: string, init: RequestInit = {}) {
 }
 
 describe('OSS signature versions', () => {
+  it('when a bucket names no signatureVersions, then it takes V4 only; [v1, v4] is kept; [] and v2 are refused', () => {
+    const bucket = { name: 'newbucket', account: DEV_ACCOUNT_ID, region: 'cn-hangzhou' }
+    const parse = (extra: Record<string, unknown>) =>
+      parseEmulatorConfig({
+        ...DEFAULT_EMULATOR_CONFIG,
+        buckets: [...(DEFAULT_EMULATOR_CONFIG.buckets ?? []), { ...bucket, ...extra }],
+      }).buckets.find((b) => b.name === 'newbucket')
+    expect(parse({})?.signatureVersions).toEqual(['v4'])
+    expect(parse({ signatureVersions: ['v1', 'v4'] })?.signatureVersions).toEqual(['v1', 'v4'])
+    expect(() => parse({ signatureVersions: [] })).toThrow(/buckets\[2\]\.signatureVersions/)
+    expect(() => parse({ signatureVersions: ['v2'] })).toThrow(/buckets\[2\]\.signatureVersions/)
+  })
+
   it('when alice signs V4 through <bucket>.oss-cn-hangzhou.aliyuncs.com, then put and get of her own key succeed', async () => {
     const oss = client(alice())
     await oss.put('users/alice/V4.txt', Buffer.from('hello'))

@@ -13,6 +13,7 @@ import {
   type OssClient,
   type OssCredentials,
   ossClient,
+  ossRequest,
   outcome,
   postObjectV4,
 } from '../../../fixtures/oss.ts'
@@ -237,6 +238,16 @@ describe('AppendObject: oss:PutObject, position must be the current length', () 
       .append('users/alice/log2.txt', Buffer.from('x'), { position: '1' })
       .catch((e: { code: string; status: number }) => e)
     expect(err).toMatchObject({ code: 'PositionNotEqualToLength', status: 409 })
+    // A V4 presigned append at the wrong position: the answer says where the object ends.
+    const url = await oss.signatureUrlV4(
+      'POST',
+      60,
+      { queries: { append: null, position: '1' } },
+      'users/alice/log2.txt',
+    )
+    const raw = await ossRequest(url, { method: 'POST', body: 'x' })
+    expect(raw).toMatchObject({ status: 409, code: 'PositionNotEqualToLength' })
+    expect(raw.headers['x-oss-next-append-position']).toBe('3')
     expect(await outcome(oss.append('users/alice/log2.txt', Buffer.from('x'), { position: '0' }))).toBe(
       'PositionNotEqualToLength',
     )
