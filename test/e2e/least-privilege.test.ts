@@ -179,6 +179,8 @@ async function run(cell: Cell): Promise<string> {
       return outcome(client.append(cell.key, Buffer.from('line\n'), { position: '0' }))
     case 'postObject':
       return postObject(creds, cell)
+    case 'copy':
+      return outcome(client.copy(cell.target ?? '', cell.key))
     case 'taggedPut':
       return outcome(
         client.put(cell.key, Buffer.from('tagged'), { headers: { 'x-oss-tagging': 'project=alpha' } }),
