@@ -103,7 +103,7 @@ export const devCommand: Command = {
           `  web console:   ${service.url}/   (pick a dev user, copy the ossbrowser fields)`,
           `  dev issuer:    ${issuer.issuer}   (sts-vend token --sub bob --issuer ${issuer.issuer})`,
           `  STS emulator:  ${emulator.stsUrl}`,
-          `  OSS emulator:  ${emulator.ossUrl}   (path-style: /examplebucket/users/alice/...)`,
+          `  OSS emulator:  ${emulator.ossUrl}   (Host: examplebucket.oss-cn-hangzhou.aliyuncs.com, V4)`,
           ``,
           `A dev token for alice (valid 1 h):`,
           token,

@@ -19,10 +19,13 @@ STS callers (role chaining), accounts, AccessKeys, roles, trust and ExternalId, 
 limits and error codes, Throttling.User above throttle.perSecond per account, and injected faults.
 
 Next to STS it runs an OSS endpoint for the buckets and access points of the config: objects in
-memory, V1 and V4 signatures (header and presigned URL) with AccessKeys or emulator-issued STS
-credentials, and OSS's authorization (role policy ∩ session policy, bucket policy, access point
-policy with bucket-policy delegation; explicit Deny wins). It answers path-style requests
-(/bucket/key, ali-oss with sldEnable) and virtual-host ones (Host: bucket.…).
+memory, V4 signatures (header, presigned URL, PostObject form; V1 only on buckets whose
+signatureVersions include v1) with AccessKeys or emulator-issued STS credentials, and OSS's
+authorization (role policy ∩ session policy, bucket policy, access point policy with bucket-policy
+delegation; explicit Deny wins). Clients address it as OSS: virtual-host, Host
+<bucket>.oss-<region>.aliyuncs.com (resolve that name to the emulator). A path-style request
+(/bucket/key) to an *.aliyuncs.com Host is refused with SecondLevelDomainForbidden, as OSS does;
+to an IP or localhost Host it is answered, as a dev convenience.
 
 Once both listen it prints exactly one JSON line on stdout:
   {"sts":"http://127.0.0.1:PORT","oss":"http://127.0.0.1:PORT2"}

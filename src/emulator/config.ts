@@ -51,6 +51,11 @@ const bucketSchema = z.strictObject({
   account: accountId,
   region: z.string().regex(/^[a-z]{2,}-[a-z0-9-]+$/, 'must be a region id like cn-hangzhou'),
   policy: resourcePolicyDocument.nullable().default(null),
+  // Which OSS signatures the bucket accepts: new buckets (from 2025-09-01) take V4 only; [v1, v4] models an older one.
+  signatureVersions: z
+    .array(z.enum(['v1', 'v4']))
+    .min(1, 'name at least one signature version')
+    .default(['v4']),
 })
 
 const accessPointSchema = z.strictObject({

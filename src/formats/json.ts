@@ -8,7 +8,13 @@ export interface JsonCredentials {
   securityToken: string
   expiration: string
   refreshAfter: string
+  /** The region id (`cn-hangzhou`): the V4 signing region; ali-oss takes it as `oss-<region>`. */
   region: string
+  /**
+   * The endpoint host clients address the bucket under, virtual-host style (`<bucket>.<endpoint>`):
+   * `oss-<region>.aliyuncs.com`, or the rule's `oss.endpoint` (a custom domain bound to the bucket,
+   * used as it is, ali-oss `cname: true`). Never a path-style base.
+   */
   endpoint: string
   bucket: string
   accessPoint: string | null

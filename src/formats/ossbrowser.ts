@@ -29,6 +29,7 @@ export function formatOssbrowser(issued: Issued) {
     region: `oss-${grant.oss.region}`,
     osspath: presetPath,
     privilege: ossbrowserPrivilege(grant.oss.access),
+    // A concrete https endpoint: ossbrowser addresses the bucket under it virtual-host style, as OSS requires.
     eptpl: `https://${grant.oss.endpoint}`,
   }
   return {

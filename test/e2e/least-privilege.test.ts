@@ -1,4 +1,4 @@
-// Least privilege end to end: sts-vend serve vends, the emulator (--tls, --oss-port) enforces, real ali-oss calls; simulate and explain agree.
+// Least privilege end to end: sts-vend serve vends, the emulator (--tls, --oss-port) enforces, real ali-oss calls (V4, virtual-host) and V4 forms; simulate and explain agree.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request as httpsRequest } from 'node:https'
 import { tmpdir } from 'node:os'
@@ -6,7 +6,14 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
 import { DEV_ACCESS_KEY, VPC_ID_HEADER } from '../../src/emulator/index.ts'
-import { type OssClient, ossClient, outcome } from '../fixtures/oss.ts'
+import {
+  type OssClient,
+  ossClient,
+  ossRequest,
+  outcome,
+  postObjectV4,
+  type RawAnswer,
+} from '../fixtures/oss.ts'
 import {
   CELLS,
   type Cell,
@@ -110,17 +117,30 @@ function clientFor(creds: Vended, cell: Partial<Cell> = {}, url = String(line['o
     accessKeySecret: creds.accessKeySecret,
     stsToken: creds.securityToken,
     ca,
-    authorizationV4: cell.signing === 'v4',
     ...(cell.sourceIp ? { localAddress: cell.sourceIp } : {}),
   })
 }
 
+const codeOf = (res: RawAnswer) => (res.status < 300 ? 'ok' : (res.code ?? `HTTP ${res.status}`))
+
 async function presignedGet(creds: Vended, cell: Cell): Promise<string> {
-  // ali-oss refuses to presign for an IP endpoint: sign for localhost, then fetch 127.0.0.1 (the host is not signed).
-  const signer = clientFor(creds, cell, String(line['oss']).replace('127.0.0.1', 'localhost'))
-  const url = signer.signatureUrl(cell.key, { expires: 300 }).replace('//localhost:', '//127.0.0.1:')
-  const res = await emulatorRequest(url)
-  return res.status === 200 ? 'ok' : (/<Code>([^<]*)<\/Code>/.exec(res.text)?.[1] ?? `HTTP ${res.status}`)
+  // A V4 presigned URL for https://<bucket>.oss-cn-hangzhou.aliyuncs.com:<port>/<key>.
+  const url = await clientFor(creds, cell).signatureUrlV4('GET', 300, undefined, cell.key)
+  return codeOf(await ossRequest(url, { ca }))
+}
+
+async function postObject(creds: Vended, cell: Cell): Promise<string> {
+  const res = await postObjectV4({
+    url: String(line['oss']),
+    bucket: cell.bucket ?? creds.bucket,
+    key: cell.key,
+    body: Buffer.from(`posted by ${cell.grant}`),
+    accessKeyId: creds.accessKeyId,
+    accessKeySecret: creds.accessKeySecret,
+    stsToken: creds.securityToken,
+    ca,
+  })
+  return codeOf(res)
 }
 
 async function run(cell: Cell): Promise<string> {
@@ -155,6 +175,16 @@ async function run(cell: Cell): Promise<string> {
       return outcome(client.listUploads({ prefix: cell.key }))
     case 'presignedGet':
       return presignedGet(creds, cell)
+    case 'append':
+      return outcome(client.append(cell.key, Buffer.from('line\n'), { position: '0' }))
+    case 'postObject':
+      return postObject(creds, cell)
+    case 'copy':
+      return outcome(client.copy(cell.target ?? '', cell.key))
+    case 'taggedPut':
+      return outcome(
+        client.put(cell.key, Buffer.from('tagged'), { headers: { 'x-oss-tagging': 'project=alpha' } }),
+      )
   }
 }
 

@@ -1,24 +1,18 @@
 // The service as a real process with a config file, the emulator as a real process, real Alibaba clients.
-import { createHash, createHmac } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
-import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
 import { DEFAULT_ROLE_ARNS, DEV_ACCESS_KEY, PARTNER_EXTERNAL_ID } from '../../src/emulator/default-config.ts'
+import { parseV4Authorization, verifyV4 } from '../../src/emulator/oss/signature-v4.ts'
 import { CredentialModule } from '../fixtures/emulator-sdk.ts'
+import { loopbackAgents, OSS } from '../fixtures/oss.ts'
 import { type CliProcess, firstJsonLine, freePort, spawnCli, waitForOk } from '../fixtures/processes.ts'
 import { startTestIssuer, type TestIssuer } from '../fixtures/test-issuer.ts'
-
-const require = createRequire(import.meta.url)
-const OSS = require('ali-oss') as new (
-  options: Record<string, unknown>,
-) => {
-  put(name: string, body: Buffer): Promise<unknown>
-}
 
 const EXPIRATION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/
 
@@ -143,13 +137,14 @@ describe('sts-vend serve against the STS emulator', () => {
     })
   })
 
-  it('when json credentials go into ali-oss, then it signs requests with that key, secret and token', async () => {
+  it('when json credentials go into ali-oss as the README shows (V4, virtual-host), then it signs requests with that key, secret and token', async () => {
     const { body } = await credentials('format=json', { sub: 'olivia' })
-    const captured: IncomingMessage[] = []
+    const captured: { req: IncomingMessage; body: Buffer }[] = []
     const capture: Server = createServer((req, res) => {
-      captured.push(req)
-      req.resume()
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
       req.on('end', () => {
+        captured.push({ req, body: Buffer.concat(chunks) })
         res.setHeader('ETag', '"0"')
         res.setHeader('x-oss-request-id', 'RID')
         res.end()
@@ -157,39 +152,44 @@ describe('sts-vend serve against the STS emulator', () => {
     })
     await new Promise<void>((r) => capture.listen(0, '127.0.0.1', r))
     try {
+      const port = (capture.address() as AddressInfo).port
+      // The README snippet, with the endpoint's port moved to the capture server (reached through the lookup override).
       const client = new OSS({
-        endpoint: `http://127.0.0.1:${(capture.address() as AddressInfo).port}`,
-        bucket: body['bucket'],
         region: `oss-${body['region']}`,
+        endpoint: `http://${body['endpoint']}:${port}`,
+        bucket: body['bucket'],
+        authorizationV4: true,
         accessKeyId: body['accessKeyId'],
         accessKeySecret: body['accessKeySecret'],
         stsToken: body['securityToken'],
-        secure: false,
+        refreshSTSToken: async () => ({
+          accessKeyId: body['accessKeyId'],
+          accessKeySecret: body['accessKeySecret'],
+          stsToken: body['securityToken'],
+        }),
+        refreshSTSTokenInterval: 600_000,
+        ...loopbackAgents(),
       })
       await client.put(`${body['prefix']}hello.txt`, Buffer.from('hello'))
-      const req = captured[0]!
+      const { req } = captured[0]!
+      expect(req.headers['host']).toBe(`examplebucket.oss-cn-hangzhou.aliyuncs.com:${port}`)
+      expect(req.url).toBe('/users/olivia/hello.txt')
       expect(req.headers['x-oss-security-token']).toBe(body['securityToken'])
-      const auth = String(req.headers['authorization'])
-      expect(auth.startsWith(`OSS ${body['accessKeyId']}:`)).toBe(true)
-      const ossHeaders = Object.keys(req.headers)
-        .filter((k) => k.startsWith('x-oss-'))
-        .sort()
-        .map((k) => `${k}:${String(req.headers[k]).trim()}`)
-      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
-      const resource = path.startsWith(`/${body['bucket']}/`) ? path : `/${body['bucket']}${path}`
-      const stringToSign = [
-        req.method,
-        req.headers['content-md5'] ?? '',
-        req.headers['content-type'] ?? '',
-        req.headers['x-oss-date'],
-        ...ossHeaders,
-        resource,
-      ].join('\n')
-      const signature = createHmac('sha1', String(body['accessKeySecret']))
-        .update(stringToSign)
-        .digest('base64')
-      expect(auth).toBe(`OSS ${body['accessKeyId']}:${signature}`)
-      expect(resource).toBe('/examplebucket/users/olivia/hello.txt')
+      const auth = parseV4Authorization(String(req.headers['authorization']))
+      expect(auth).toMatchObject({ accessKeyId: body['accessKeyId'], region: 'cn-hangzhou' })
+      // The emulator's own V4 verifier (an implementation independent of ali-oss's) accepts the signature.
+      const input = {
+        method: 'PUT',
+        name: 'examplebucket',
+        key: 'users/olivia/hello.txt',
+        query: [],
+        headers: req.headers,
+        additionalHeaders: auth?.additionalHeaders ?? [],
+      }
+      const verified = (secret: string) =>
+        auth !== null && verifyV4(input, auth, String(req.headers['x-oss-date']), secret, auth.signature)
+      expect(verified(String(body['accessKeySecret']))).toBe(true)
+      expect(verified('another-secret')).toBe(false)
     } finally {
       await new Promise<void>((r) => capture.close(() => r()))
     }

@@ -20,6 +20,7 @@ export const OSS_ERRORS = {
     status: 403,
     message: 'The difference between the request time and the current time is too large.',
   },
+  SecondLevelDomainForbidden: { status: 403, message: 'Please use virtual hosted style to access.' },
   NoSuchBucket: { status: 404, message: 'The specified bucket does not exist.' },
   NoSuchKey: { status: 404, message: 'The specified key does not exist.' },
   NoSuchUpload: {
@@ -41,6 +42,20 @@ export const OSS_ERRORS = {
     message: 'Your proposed upload is smaller than the minimum allowed size.',
   },
   EntityTooLarge: { status: 400, message: 'Your proposed upload exceeds the maximum allowed size.' },
+  InvalidTag: { status: 400, message: 'The tag you provided is not valid.' },
+  InvalidPolicyDocument: {
+    status: 400,
+    message: 'Invalid Policy: the policy is not valid JSON or misses a field.',
+  },
+  MalformedPOSTRequest: {
+    status: 400,
+    message: 'The body of your POST request is not well-formed multipart/form-data.',
+  },
+  PositionNotEqualToLength: {
+    status: 409,
+    message: 'Position is not equal to file length',
+  },
+  ObjectNotAppendable: { status: 409, message: 'The object is not appendable' },
   MalformedXML: { status: 400, message: 'The XML you provided was not well-formed.' },
   MethodNotAllowed: { status: 405, message: 'The specified method is not allowed against this resource.' },
   NotImplemented: { status: 501, message: 'The emulator does not implement this OSS operation.' },

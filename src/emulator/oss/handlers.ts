@@ -1,5 +1,6 @@
 // What each OSS operation does to the in-memory store, and the answer OSS gives (status, headers, XML body).
 import { createHash } from 'node:crypto'
+import type { OssAuthorization } from './authorize.ts'
 import { OssError } from './errors.ts'
 import { type Listing, listNames } from './listing.ts'
 import type { OssOperation } from './operations.ts'
@@ -16,7 +17,8 @@ import {
   type StoredObject,
   type StoredPart,
 } from './store.ts'
-import { parseCompleteMultipartUpload, type XmlNode, xmlDocument } from './xml.ts'
+import { runWrite } from './writes.ts'
+import { parseCompleteMultipartUpload, parseTaggingHeader, type XmlNode, xmlDocument } from './xml.ts'
 
 export interface OssAnswer {
   status: number
@@ -31,6 +33,10 @@ export interface HandlerContext {
   createdAt: Date
   /** The scheme and host clients used, for CompleteMultipartUpload's Location. */
   baseUrl: string
+  /** Decides one more (target, action) for the caller: DeleteMultipleObjects checks each key with it. */
+  authorize: (target: OssTarget, action: string) => OssAuthorization
+  /** CopyObject's source, already authorized for oss:GetObject; else null. */
+  source: OssTarget | null
 }
 
 // OSS: every part but the last is at least 100 KB; part numbers are 1..10000; listings return at most 1000.
@@ -48,13 +54,13 @@ const RESPONSE_OVERRIDES: ReadonlySet<string> = new Set([
   'response-content-encoding',
 ])
 
-const iso = (date: Date) => date.toISOString()
-const xml = (root: string, content: XmlNode[] | string): OssAnswer => ({
+export const iso = (date: Date) => date.toISOString()
+export const xml = (root: string, content: XmlNode[] | string): OssAnswer => ({
   status: 200,
   headers: { 'content-type': 'application/xml' },
   body: xmlDocument(root, content),
 })
-const empty = (status: number, headers: Record<string, string> = {}): OssAnswer => ({
+export const empty = (status: number, headers: Record<string, string> = {}): OssAnswer => ({
   status,
   headers,
   body: '',
@@ -68,7 +74,7 @@ function intParam(req: OssRequest, name: string, fallback: number, max: number):
   return Number(raw)
 }
 
-function metaHeaders(req: OssRequest): Record<string, string> {
+export function metaHeaders(req: OssRequest): Record<string, string> {
   const meta: Record<string, string> = {}
   for (const name of Object.keys(req.headers))
     if (name.startsWith('x-oss-meta-')) meta[name] = String(header(req.headers, name) ?? '')
@@ -85,12 +91,15 @@ function objectHeaders(object: StoredObject, req: OssRequest): Record<string, st
     'x-oss-storage-class': 'Standard',
     ...object.meta,
   }
+  if (object.type === 'Appendable') headers['x-oss-next-append-position'] = String(object.body.length)
+  const tagCount = Object.keys(object.tags).length
+  if (tagCount > 0) headers['x-oss-tagging-count'] = String(tagCount)
   for (const p of req.query)
     if (RESPONSE_OVERRIDES.has(p.name) && p.value !== '') headers[p.name.slice('response-'.length)] = p.value
   return headers
 }
 
-function getObject(contents: BucketContents, key: string): StoredObject {
+export function getObject(contents: BucketContents, key: string): StoredObject {
   const object = contents.objects.get(key)
   if (!object) throw new OssError('NoSuchKey', undefined, { Key: key })
   return object
@@ -103,10 +112,22 @@ function getUpload(contents: BucketContents, key: string, req: OssRequest): Mult
   return upload
 }
 
-function putObject(ctx: HandlerContext, contents: BucketContents, key: string, req: OssRequest): OssAnswer {
+/** Throws OssError InvalidDigest when a Content-MD5 header does not match the body. */
+export function assertContentMd5(req: OssRequest): void {
   const md5 = header(req.headers, 'content-md5')
   if (md5 !== undefined && md5 !== createHash('md5').update(req.body).digest('base64'))
     throw new OssError('InvalidDigest')
+}
+
+/** The tags an upload sets with `x-oss-tagging` (none without it). */
+export function requestTags(req: OssRequest): Record<string, string> {
+  const value = header(req.headers, 'x-oss-tagging')
+  return value === undefined ? {} : parseTaggingHeader(value)
+}
+
+function putObject(ctx: HandlerContext, contents: BucketContents, key: string, req: OssRequest): OssAnswer {
+  assertContentMd5(req)
+  const tags = requestTags(req)
   const previous = contents.objects.get(key)
   ctx.store.account(req.body.length, previous?.body.length ?? 0)
   const object: StoredObject = {
@@ -116,13 +137,14 @@ function putObject(ctx: HandlerContext, contents: BucketContents, key: string, r
     lastModified: ctx.now,
     contentType: header(req.headers, 'content-type') ?? 'application/octet-stream',
     meta: metaHeaders(req),
+    tags,
     type: 'Normal',
   }
   contents.objects.set(key, object)
   return empty(200, { etag: object.etag })
 }
 
-function deleteObject(ctx: HandlerContext, contents: BucketContents, key: string): OssAnswer {
+export function deleteObject(ctx: HandlerContext, contents: BucketContents, key: string): OssAnswer {
   const previous = contents.objects.get(key)
   if (previous) {
     contents.objects.delete(key)
@@ -270,6 +292,7 @@ function initiate(
     initiated: ctx.now,
     contentType: header(req.headers, 'content-type') ?? 'application/octet-stream',
     meta: metaHeaders(req),
+    tags: requestTags(req),
     parts: new Map(),
   }
   contents.uploads.set(upload.uploadId, upload)
@@ -330,6 +353,7 @@ function complete(
     lastModified: ctx.now,
     contentType: upload.contentType,
     meta: upload.meta,
+    tags: upload.tags,
     type: 'Multipart',
   }
   contents.uploads.delete(upload.uploadId)
@@ -483,5 +507,7 @@ export function runOperation(
       return listParts(contents, target, key, req)
     case 'ListMultipartUploads':
       return listUploads(contents, target, req)
+    default:
+      return runWrite(ctx, contents, target, operation, req)
   }
 }

@@ -1,6 +1,7 @@
 // An OSS request as the emulator reads it: the decoded path, the query in order, headers and the body.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import { OssError } from './errors.ts'
+import type { PostForm } from './post-object.ts'
 
 /** One query parameter; `bare` when it had no `=` (`?uploads`). */
 export interface QueryParam {
@@ -16,6 +17,8 @@ export interface OssRequest {
   query: readonly QueryParam[]
   headers: IncomingHttpHeaders
   body: Buffer
+  /** A PostObject's parsed form, once read. */
+  form?: PostForm
 }
 
 /** An object's largest single upload the emulator keeps in memory (OSS itself allows 5 GB). */

@@ -32,13 +32,16 @@ function lookup(
   return accessPoint && owner ? { bucket: owner, accessPoint } : undefined
 }
 
-function hostLabel(host: string | undefined): string | null {
-  if (!host) return null
-  const name = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '')
-  if (isIP(name) !== 0) return null
-  const labels = name.split('.')
-  return labels.length >= 2 ? (labels[0] ?? null) : null
+/** The Host header's name, lower-cased, without port or IPv6 brackets; '' when absent. */
+function hostName(host: string | undefined): string {
+  return (host ?? '')
+    .trim()
+    .toLowerCase()
+    .replace(/:\d+$/, '')
+    .replace(/^\[|\]$/g, '')
 }
+
+const ALIBABA_SUFFIX = '.aliyuncs.com'
 
 function assertKey(key: string): string {
   if (key.startsWith('/') || key.startsWith('\\') || Buffer.byteLength(key) > MAX_KEY_BYTES)
@@ -46,31 +49,72 @@ function assertKey(key: string): string {
   return key
 }
 
+function splitPath(path: string): { first: string; rest: string; afterFirst: string | null } {
+  const rest = path.slice(1)
+  const slash = rest.indexOf('/')
+  return {
+    first: slash === -1 ? rest : rest.slice(0, slash),
+    rest,
+    afterFirst: slash === -1 ? null : rest.slice(slash + 1),
+  }
+}
+
+function virtualHost(config: EmulatorConfig, label: string, rest: string): OssTarget {
+  const found = lookup(config, label)
+  if (!found) throw new OssError('NoSuchBucket', undefined, { BucketName: label })
+  return { name: label, ...found, key: rest === '' ? null : assertKey(rest), style: 'virtual-host' }
+}
+
+function pathStyle(config: EmulatorConfig, path: string): OssTarget | null {
+  const { first, afterFirst } = splitPath(path)
+  if (first === '') return null
+  const found = lookup(config, first)
+  if (!found) throw new OssError('NoSuchBucket', undefined, { BucketName: first })
+  const key = afterFirst ?? ''
+  return { name: first, ...found, key: key === '' ? null : assertKey(key), style: 'path' }
+}
+
 /**
- * Resolves the target of a request with decoded `path` and `Host` header. Path-style wins whenever
- * the first path segment is a known bucket or access point alias: ali-oss sends
- * `Host: <bucket>.oss-<region>.aliyuncs.com` even on path-style requests to an IP endpoint.
- * Otherwise the first label of a (non-IP) Host names the bucket. Returns null for a request that
- * names no bucket at all (a service-level call such as ListBuckets).
- * Throws OssError NoSuchBucket for an unknown name, InvalidObjectName for a key OSS refuses.
+ * Resolves the target of a request with decoded `path` and `Host` header, as OSS does:
+ * - `<bucket>.<endpoint>.aliyuncs.com` is virtual-host addressing (the normal form): the first label
+ *   names the bucket or access point alias and the whole path is the key;
+ * - an `*.aliyuncs.com` endpoint without a bucket label (`oss-<region>.aliyuncs.com`) takes only
+ *   service-level calls: a path naming a bucket is path-style, which public OSS endpoints refuse
+ *   with 403 SecondLevelDomainForbidden;
+ * - an IP address or `localhost` (or no Host) takes path-style `/<bucket>/<key>`: a dev convenience
+ *   only, never what a client of real OSS sends;
+ * - any other name is virtual-host too, its first label naming the bucket (`examplebucket.localhost`).
+ * The Host decides before the path, so a virtual-host request whose key starts with another
+ * bucket's name is never read as path-style. Returns null for a service-level call (no bucket).
+ * Throws OssError NoSuchBucket, SecondLevelDomainForbidden, InvalidObjectName.
  */
 export function resolveTarget(
   config: EmulatorConfig,
   path: string,
   host: string | undefined,
 ): OssTarget | null {
-  const rest = path.slice(1)
-  const slash = rest.indexOf('/')
-  const first = slash === -1 ? rest : rest.slice(0, slash)
-  const byPath = first === '' ? undefined : lookup(config, first)
-  if (byPath) {
-    const key = slash === -1 ? '' : rest.slice(slash + 1)
-    return { name: first, ...byPath, key: key === '' ? null : assertKey(key), style: 'path' }
+  const name = hostName(host)
+  const { rest, first } = splitPath(path)
+  if (name.endsWith(ALIBABA_SUFFIX)) {
+    const labels = name.split('.')
+    // `oss-cn-hangzhou.aliyuncs.com` is an endpoint; `<bucket>.oss-cn-hangzhou.aliyuncs.com` names a bucket.
+    if (labels.length > 3) return virtualHost(config, labels[0] ?? '', rest)
+    if (first === '') return null
+    throw new OssError('SecondLevelDomainForbidden')
   }
-  const label = hostLabel(host)
-  const byHost = label === null ? undefined : lookup(config, label)
-  if (byHost && label !== null)
-    return { name: label, ...byHost, key: rest === '' ? null : assertKey(rest), style: 'virtual-host' }
-  if (label === null && first === '') return null
-  throw new OssError('NoSuchBucket', undefined, { BucketName: first !== '' ? first : (label ?? '') })
+  if (name === '' || name === 'localhost' || isIP(name) !== 0) return pathStyle(config, path)
+  // Any other name (`examplebucket.localhost`, a custom domain): its first label names the bucket.
+  return virtualHost(config, name.split('.')[0] ?? '', rest)
+}
+
+/** The same bucket or access point, addressing object `key` instead. Throws OssError InvalidObjectName. */
+export function withKey(target: OssTarget, key: string): OssTarget {
+  return { ...target, key: assertKey(key) }
+}
+
+/** A CopyObject source `/<bucket>/<key>`: a bucket or access point alias of the config. Throws NoSuchBucket, InvalidObjectName. */
+export function sourceTarget(config: EmulatorConfig, bucket: string, key: string): OssTarget {
+  const found = lookup(config, bucket)
+  if (!found) throw new OssError('NoSuchBucket', undefined, { BucketName: bucket })
+  return { name: bucket, ...found, key: assertKey(key), style: 'virtual-host' }
 }

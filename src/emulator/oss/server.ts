@@ -6,13 +6,14 @@ import { isLoopbackHost } from '../../config/index.ts'
 import type { EmulatorClock } from '../clock.ts'
 import type { EmulatorConfig } from '../config.ts'
 import type { SessionStore } from '../sessions.ts'
-import { authenticateOss } from './authenticate.ts'
-import { authorizeOss, type OssNetwork } from './authorize.ts'
+import { authenticateOss, type OssCaller } from './authenticate.ts'
+import { authorizeOss, type OssAuthorization, type OssNetwork } from './authorize.ts'
 import { OssError } from './errors.ts'
 import { type OssAnswer, runOperation } from './handlers.ts'
-import { identifyOperation } from './operations.ts'
+import { identifyOperation, type OssOperation } from './operations.ts'
+import { authenticatePostObject, readPostForm } from './post-object.ts'
 import { header, type OssRequest, parseTarget, readRequestBody } from './request.ts'
-import { resolveTarget } from './routing.ts'
+import { type OssTarget, resolveTarget, sourceTarget, withKey } from './routing.ts'
 import type { ObjectStore } from './store.ts'
 import { errorXml } from './xml.ts'
 
@@ -78,6 +79,9 @@ function errorAnswer(error: OssError, requestId: string, req: IncomingMessage): 
   // OSS answers a HEAD error without a body and puts the base64 XML in x-oss-err (ali-oss reads it).
   const extra: Record<string, string> =
     req.method === 'HEAD' ? { 'x-oss-err': Buffer.from(body, 'utf8').toString('base64') } : {}
+  // AppendObject's position error tells the client where the object ends, as OSS does.
+  const next = error.fields['NextAppendPosition']
+  if (next !== undefined) extra['x-oss-next-append-position'] = next
   return {
     status: error.status,
     headers: { 'content-type': 'application/xml', ...extra },
@@ -85,23 +89,53 @@ function errorAnswer(error: OssError, requestId: string, req: IncomingMessage): 
   }
 }
 
+function deny(action: string, decision: OssAuthorization): OssError {
+  return new OssError('AccessDenied', `You are not authorized to do ${action}: ${decision.reason}.`)
+}
+
+/**
+ * Every (resource, action) the request needs, as OSS checks them: the operation's action, the extra
+ * actions on the same object (oss:PutObjectTagging for `x-oss-tagging`), oss:GetObject on a
+ * CopyObject source. DeleteMultipleObjects is checked key by key in its handler instead.
+ */
+function authorizeRequest(
+  authorize: (target: OssTarget, action: string) => OssAuthorization,
+  target: OssTarget,
+  operation: OssOperation,
+  source: OssTarget | null,
+): void {
+  if (operation.name === 'DeleteMultipleObjects') return
+  const checks: [OssTarget, string][] = [[target, operation.action]]
+  for (const action of operation.extraActions ?? []) checks.push([target, action])
+  if (source) checks.push([source, 'oss:GetObject'])
+  for (const [where, action] of checks) {
+    const decision = authorize(where, action)
+    if (!decision.allowed) throw deny(action, decision)
+  }
+}
+
 async function answer(req: IncomingMessage, deps: OssHandlerDeps): Promise<OssAnswer> {
   const body = await readRequestBody(req)
   if (body === null) throw new OssError('EntityTooLarge')
   const { path, query } = parseTarget(req.url ?? '/')
-  const target = resolveTarget(deps.config, path, header(req.headers, 'host'))
+  let target = resolveTarget(deps.config, path, header(req.headers, 'host'))
   if (!target) throw new OssError('NotImplemented', 'The emulator does not implement service-level calls.')
   const request: OssRequest = { method: req.method ?? 'GET', path, query, headers: req.headers, body }
   const now = deps.clock.now()
-  const caller = authenticateOss(request, target, { config: deps.config, sessions: deps.sessions, now })
+  const auth = { config: deps.config, sessions: deps.sessions, now }
   const operation = identifyOperation(request, target)
+  let caller: OssCaller
+  if (operation.name === 'PostObject') {
+    request.form = await readPostForm(request)
+    caller = authenticatePostObject(request.form, target, auth)
+    target = withKey(target, request.form.key)
+  } else caller = authenticateOss(request, target, auth)
   const network = networkOf(req, deps)
-  const decision = authorizeOss(deps.config, caller, target, operation, network)
-  if (!decision.allowed)
-    throw new OssError(
-      'AccessDenied',
-      `You are not authorized to do ${operation.action}: ${decision.reason}.`,
-    )
+  const authorize = (where: OssTarget, action: string) =>
+    authorizeOss(deps.config, caller, where, { ...operation, action }, network)
+  const copy = operation.copySource
+  const source = copy ? sourceTarget(deps.config, copy.bucket, copy.key) : null
+  authorizeRequest(authorize, target, operation, source)
   const scheme = deps.secure ? 'https' : 'http'
   return runOperation(
     {
@@ -109,6 +143,8 @@ async function answer(req: IncomingMessage, deps: OssHandlerDeps): Promise<OssAn
       now,
       createdAt: deps.createdAt,
       baseUrl: `${scheme}://${header(req.headers, 'host') ?? ''}`,
+      authorize,
+      source,
     },
     target,
     operation,

@@ -11,7 +11,9 @@ export interface StoredObject {
   contentType: string
   /** `x-oss-meta-*` headers, names lower-cased. */
   meta: Record<string, string>
-  type: 'Normal' | 'Multipart'
+  /** Object tags (PutObjectTagging, `x-oss-tagging`). */
+  tags: Record<string, string>
+  type: 'Normal' | 'Multipart' | 'Appendable'
 }
 
 export interface StoredPart {
@@ -27,6 +29,7 @@ export interface MultipartUpload {
   initiated: Date
   contentType: string
   meta: Record<string, string>
+  tags: Record<string, string>
   parts: Map<number, StoredPart>
 }
 

@@ -1,4 +1,4 @@
-// Addressing: path-style wins for a known first segment, virtual-host otherwise; listing order and pagination.
+// Addressing: virtual-host by the Host, path-style only for an IP or localhost, SecondLevelDomainForbidden for path-style to aliyuncs.com; listing order and pagination.
 import { describe, expect, it } from 'vitest'
 import { parseEmulatorConfig } from '../../../../src/emulator/config.ts'
 import { DEFAULT_EMULATOR_CONFIG } from '../../../../src/emulator/default-config.ts'
@@ -21,20 +21,34 @@ function codeOf(fn: () => unknown): string {
 
 describe('OSS routing', () => {
   it.each([
-    ['/examplebucket/users/a.txt', aliHost, 'examplebucket', null, 'users/a.txt', 'path'],
+    ['/users/a.txt', aliHost, 'examplebucket', null, 'users/a.txt', 'virtual-host'],
+    ['/', aliHost, 'examplebucket', null, null, 'virtual-host'],
+    // The Host decides: a virtual-host key may start with a bucket's name.
     [
       '/examplebucket/users/a.txt',
-      'partnerbucket.oss-cn-hangzhou.aliyuncs.com',
+      aliHost,
+      'examplebucket',
+      null,
+      'examplebucket/users/a.txt',
+      'virtual-host',
+    ],
+    [
+      '/users/a.txt',
+      'EXAMPLEBUCKET.OSS-CN-HANGZHOU.ALIYUNCS.COM:443',
       'examplebucket',
       null,
       'users/a.txt',
-      'path',
+      'virtual-host',
     ],
-    ['/examplebucket', '127.0.0.1:9', 'examplebucket', null, null, 'path'],
-    ['/examplebucket/', '127.0.0.1:9', 'examplebucket', null, null, 'path'],
-    ['/users/a.txt', aliHost, 'examplebucket', null, 'users/a.txt', 'virtual-host'],
-    ['/', aliHost, 'examplebucket', null, null, 'virtual-host'],
-    ['/ap-01-ossalias/dir1/x', aliHost, 'ap-01-ossalias', 'ap-01', 'dir1/x', 'path'],
+    [
+      '/users/a.txt',
+      'examplebucket.oss-cn-hangzhou-internal.aliyuncs.com',
+      'examplebucket',
+      null,
+      'users/a.txt',
+      'virtual-host',
+    ],
+    ['/users/a.txt', 'examplebucket.localhost:9', 'examplebucket', null, 'users/a.txt', 'virtual-host'],
     [
       '/dir1/x',
       'ap-01-ossalias.oss-cn-hangzhou.aliyuncs.com',
@@ -43,6 +57,12 @@ describe('OSS routing', () => {
       'dir1/x',
       'virtual-host',
     ],
+    // Path-style: a dev convenience for an IP or localhost Host only.
+    ['/examplebucket', '127.0.0.1:9', 'examplebucket', null, null, 'path'],
+    ['/examplebucket/', '127.0.0.1:9', 'examplebucket', null, null, 'path'],
+    ['/examplebucket/users/a.txt', 'localhost:9', 'examplebucket', null, 'users/a.txt', 'path'],
+    ['/examplebucket/users/a.txt', '[::1]:9', 'examplebucket', null, 'users/a.txt', 'path'],
+    ['/ap-01-ossalias/dir1/x', '127.0.0.1:9', 'ap-01-ossalias', 'ap-01', 'dir1/x', 'path'],
   ])(
     'when %s arrives with Host %s, then it addresses %s (access point %s), key %s, %s-style',
     (path, host, name, ap, key, style) => {
@@ -53,10 +73,35 @@ describe('OSS routing', () => {
     },
   )
 
+  it('when the Host names partnerbucket and the path starts with examplebucket, then partnerbucket is addressed', () => {
+    const target = resolveTarget(config, '/examplebucket/x', 'partnerbucket.oss-cn-hangzhou.aliyuncs.com')
+    expect(target).toMatchObject({ name: 'partnerbucket', key: 'examplebucket/x', style: 'virtual-host' })
+  })
+
+  it.each([
+    ['oss-cn-hangzhou.aliyuncs.com'],
+    ['oss-cn-hangzhou.aliyuncs.com:8443'],
+    ['oss-accelerate.aliyuncs.com'],
+  ])('when a path-style request arrives with Host %s, then 403 SecondLevelDomainForbidden', (host) => {
+    expect(codeOf(() => resolveTarget(config, '/examplebucket/users/a.txt', host))).toBe(
+      'SecondLevelDomainForbidden',
+    )
+    expect(new OssError('SecondLevelDomainForbidden')).toMatchObject({
+      status: 403,
+      message: 'Please use virtual hosted style to access.',
+    })
+  })
+
+  it('when the regional endpoint is asked for / (a service-level call), then no bucket is addressed', () => {
+    expect(resolveTarget(config, '/', 'oss-cn-hangzhou.aliyuncs.com')).toBeNull()
+  })
+
   it.each([
     ['/nosuchbucket/x', '127.0.0.1:9', 'NoSuchBucket'],
     ['/x', 'nosuchbucket.oss-cn-hangzhou.aliyuncs.com', 'NoSuchBucket'],
     ['/examplebucket//x', '127.0.0.1:9', 'InvalidObjectName'],
+    // Only an IP or localhost takes path-style: another name's first label is the bucket.
+    ['/examplebucket/x', 'emulator.internal:9000', 'NoSuchBucket'],
     [`/examplebucket/${'k'.repeat(1024)}`, '127.0.0.1:9', 'InvalidObjectName'],
   ])('when %s arrives with Host %s, then it is %s', (path, host, code) => {
     expect(codeOf(() => resolveTarget(config, path, host))).toBe(code)

@@ -1,4 +1,4 @@
-// The OSS side over HTTP(S) with ali-oss and raw requests: authentication codes, XML errors, operations, transport conditions.
+// The OSS side over HTTP(S) with ali-oss (V4, virtual-host) and raw requests: signature versions, addressing, authentication codes, XML errors, operations, transport conditions.
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
@@ -7,15 +7,21 @@ import {
   DEV_ACCOUNT_ID,
   type Emulator,
   PARTNER_ACCESS_KEY,
+  parseEmulatorConfig,
   SOURCE_IP_HEADER,
   startEmulator,
   VPC_ID_HEADER,
 } from '../../../../src/emulator/index.ts'
 import {
+  bucketUrl,
   type ClientOptions,
+  loopbackAgents,
   mintSession,
+  OSS,
   type OssCredentials,
   ossClient,
+  ossEndpoint,
+  ossRequest,
   outcome,
 } from '../../../fixtures/oss.ts'
 
@@ -39,18 +45,29 @@ const policy = (extra: Record<string, unknown> = {}) => ({
 
 let plain: Emulator
 let simulated: Emulator
+/** examplebucket made before the V1 cut-off: it takes V1 and V4. */
+let legacy: Emulator
+
+const legacyConfig = {
+  ...DEFAULT_EMULATOR_CONFIG,
+  buckets: (DEFAULT_EMULATOR_CONFIG.buckets ?? []).map((b) =>
+    b.name === 'examplebucket' ? { ...b, signatureVersions: ['v1' as const, 'v4' as const] } : b,
+  ),
+}
 
 beforeAll(async () => {
-  ;[plain, simulated] = await Promise.all([
+  ;[plain, simulated, legacy] = await Promise.all([
     startEmulator({ config: DEFAULT_EMULATOR_CONFIG }),
     startEmulator({ config: DEFAULT_EMULATOR_CONFIG, simulateNetwork: true }),
+    startEmulator({ config: legacyConfig }),
   ])
 })
 afterAll(async () => {
-  await Promise.all([plain?.close(), simulated?.close()])
+  await Promise.all([plain?.close(), simulated?.close(), legacy?.close()])
 })
 beforeEach(() => {
   plain.clock.setOffsetSeconds(0)
+  legacy.clock.setOffsetSeconds(0)
 })
 
 const alice = (emulator: Emulator = plain, extra: Record<string, unknown> = {}, ttlSeconds = 3600) =>
@@ -80,16 +97,85 @@ async function raw(url: string, init: RequestInit = {}) {
   return { status: res.status, headers: res.headers, text, code: field('Code'), field }
 }
 
-describe('OSS authentication', () => {
-  it.each([
-    ['V1', false],
-    ['V4', true],
-  ])('when alice signs with %s, then put and get of her own key succeed', async (_name, v4) => {
-    const oss = client(alice(), { authorizationV4: v4 })
-    await oss.put(`users/alice/${_name}.txt`, Buffer.from('hello'))
-    expect((await oss.get(`users/alice/${_name}.txt`)).content.toString()).toBe('hello')
+describe('OSS signature versions', () => {
+  it('when a bucket names no signatureVersions, then it takes V4 only; [v1, v4] is kept; [] and v2 are refused', () => {
+    const bucket = { name: 'newbucket', account: DEV_ACCOUNT_ID, region: 'cn-hangzhou' }
+    const parse = (extra: Record<string, unknown>) =>
+      parseEmulatorConfig({
+        ...DEFAULT_EMULATOR_CONFIG,
+        buckets: [...(DEFAULT_EMULATOR_CONFIG.buckets ?? []), { ...bucket, ...extra }],
+      }).buckets.find((b) => b.name === 'newbucket')
+    expect(parse({})?.signatureVersions).toEqual(['v4'])
+    expect(parse({ signatureVersions: ['v1', 'v4'] })?.signatureVersions).toEqual(['v1', 'v4'])
+    expect(() => parse({ signatureVersions: [] })).toThrow(/buckets\[2\]\.signatureVersions/)
+    expect(() => parse({ signatureVersions: ['v2'] })).toThrow(/buckets\[2\]\.signatureVersions/)
   })
 
+  it('when alice signs V4 through <bucket>.oss-cn-hangzhou.aliyuncs.com, then put and get of her own key succeed', async () => {
+    const oss = client(alice())
+    await oss.put('users/alice/V4.txt', Buffer.from('hello'))
+    expect((await oss.get('users/alice/V4.txt')).content.toString()).toBe('hello')
+  })
+
+  it('when alice signs V1 to a V4-only bucket, then 403 AccessDenied naming V4 and nothing is written', async () => {
+    const err = await client(alice(), { signing: 'v1' })
+      .put('users/alice/V1.txt', Buffer.from('x'))
+      .catch((e: { code: string; status: number; message: string }) => e)
+    expect(err).toMatchObject({ code: 'AccessDenied', status: 403 })
+    expect((err as { message: string }).message).toMatch(/V4/)
+    expect(plain.objects.bucket('examplebucket').objects.has('users/alice/V1.txt')).toBe(false)
+  })
+
+  it('when a V1 presigned URL is used on a V4-only bucket, then 403 AccessDenied', async () => {
+    const url = client(alice(), { signing: 'v1' }).signatureUrl('users/alice/V1.txt', { expires: 60 })
+    expect(await ossRequest(url)).toMatchObject({ status: 403, code: 'AccessDenied' })
+  })
+
+  it('when the bucket still accepts [v1, v4], then a V1-signed put and a V1 presigned get both work', async () => {
+    const creds = alice(legacy)
+    const oss = client(creds, { signing: 'v1' }, legacy)
+    await oss.put('users/alice/old.txt', Buffer.from('legacy'))
+    const url = oss.signatureUrl('users/alice/old.txt', { expires: 60 })
+    expect(await ossRequest(url)).toMatchObject({ status: 200, text: 'legacy' })
+    expect((await client(creds, {}, legacy).get('users/alice/old.txt')).content.toString()).toBe('legacy')
+  })
+})
+
+describe('OSS addressing', () => {
+  it('when ali-oss is set to path-style (sldEnable) against oss-cn-hangzhou.aliyuncs.com, then 403 SecondLevelDomainForbidden', async () => {
+    const creds = alice()
+    const oss = new OSS({
+      endpoint: ossEndpoint(plain.ossUrl),
+      bucket: 'examplebucket',
+      region: 'oss-cn-hangzhou',
+      authorizationV4: true,
+      sldEnable: true,
+      accessKeyId: creds.AccessKeyId,
+      accessKeySecret: creds.AccessKeySecret,
+      stsToken: creds.SecurityToken,
+      refreshSTSToken: async () => creds,
+      refreshSTSTokenInterval: 3_600_000,
+      ...loopbackAgents(),
+    })
+    const err = await oss
+      .put('users/alice/path-style.txt', Buffer.from('x'))
+      .catch((e: { code: string; status: number; message: string }) => e)
+    expect(err).toMatchObject({ code: 'SecondLevelDomainForbidden', status: 403 })
+    expect((err as { message: string }).message).toContain('Please use virtual hosted style to access.')
+    expect(plain.objects.bucket('examplebucket').objects.has('users/alice/path-style.txt')).toBe(false)
+  })
+
+  it('when a virtual-host key starts with another bucket’s name, then it stays a key of the Host’s bucket', async () => {
+    const oss = client(alice())
+    // Path-style used to win for a known first segment; the Host now decides.
+    expect(await outcome(oss.put('users/alice/partnerbucket/x', Buffer.from('x')))).toBe('ok')
+    const raw = await ossRequest(`${bucketUrl(plain.ossUrl, 'examplebucket')}/partnerbucket/x`)
+    expect(raw.code).toBe('AccessDenied')
+    expect(plain.objects.bucket('partnerbucket').objects.size).toBe(0)
+  })
+})
+
+describe('OSS authentication', () => {
   const wrong: [string, (c: OssCredentials) => Partial<OssCredentials>, Partial<ClientOptions>, string][] = [
     [
       'an unknown STS AccessKeyId',
@@ -99,13 +185,7 @@ describe('OSS authentication', () => {
     ],
     ['an STS AccessKeyId without its token', () => ({ SecurityToken: '' }), {}, 'InvalidAccessKeyId'],
     ['a wrong security token', (c) => ({ SecurityToken: `${c.SecurityToken}x` }), {}, 'InvalidSecurityToken'],
-    ['a wrong secret (V1)', () => ({ AccessKeySecret: 'wrong-secret' }), {}, 'SignatureDoesNotMatch'],
-    [
-      'a wrong secret (V4)',
-      () => ({ AccessKeySecret: 'wrong-secret' }),
-      { authorizationV4: true },
-      'SignatureDoesNotMatch',
-    ],
+    ['a wrong secret', () => ({ AccessKeySecret: 'wrong-secret' }), {}, 'SignatureDoesNotMatch'],
     [
       'an unknown permanent AccessKey',
       () => ({ AccessKeyId: 'LTAInobody', SecurityToken: '' }),
@@ -161,33 +241,29 @@ describe('OSS authentication', () => {
 
   it('when the signature does not match, then the error body names the AccessKeyId but never the token', async () => {
     const creds = alice()
-    const url = client(creds, { url: plain.ossUrl.replace('127.0.0.1', 'localhost') }).signatureUrl(
-      'users/alice/a.txt',
-    )
-    const res = await raw(
-      url.replace('localhost', '127.0.0.1').replace('users/alice/a.txt', 'users/alice/b.txt'),
-    )
+    const url = await client(creds).signatureUrlV4('GET', 60, undefined, 'users/alice/a.txt')
+    const res = await ossRequest(url.replace('users/alice/a.txt', 'users/alice/b.txt'))
     expect(res.code).toBe('SignatureDoesNotMatch')
     expect(res.field('OSSAccessKeyId')).toBe(creds.AccessKeyId)
     expect(res.text).not.toContain(creds.SecurityToken.slice(0, 40))
   })
 
   it.each([
-    ['V1', false],
+    ['V1 (a [v1, v4] bucket)', false],
     ['V4', true],
   ])(
     'when a %s presigned URL is used in time, then it works; once expired, AccessDenied "Request has expired."',
     async (_name, v4) => {
-      const creds = alice()
-      const oss = client(creds, { url: plain.ossUrl.replace('127.0.0.1', 'localhost') })
-      await client(creds).put('users/alice/p.txt', Buffer.from('presigned'))
+      const emulator = v4 ? plain : legacy
+      const creds = alice(emulator)
+      const oss = client(creds, v4 ? {} : { signing: 'v1' }, emulator)
+      await oss.put('users/alice/p.txt', Buffer.from('presigned'))
       const url = v4
         ? await oss.signatureUrlV4('GET', 60, undefined, 'users/alice/p.txt')
         : oss.signatureUrl('users/alice/p.txt', { expires: 60 })
-      const ok = await raw(url.replace('localhost', '127.0.0.1'))
-      expect(ok).toMatchObject({ status: 200, text: 'presigned' })
-      plain.clock.setOffsetSeconds(120)
-      const late = await raw(url.replace('localhost', '127.0.0.1'))
+      expect(await ossRequest(url)).toMatchObject({ status: 200, text: 'presigned' })
+      emulator.clock.setOffsetSeconds(120)
+      const late = await ossRequest(url)
       expect(late).toMatchObject({ status: 403, code: 'AccessDenied' })
       expect(late.field('Message')).toBe('Request has expired.')
     },
@@ -289,25 +365,6 @@ describe('OSS operations and errors', () => {
     }
     expect(v1).toEqual(keys)
     expect(v2).toEqual(keys)
-  })
-
-  it('when ali-oss sends a virtual-host request to the IP (no sldEnable), then the Host header names the bucket', async () => {
-    const creds = alice()
-    const { OSS } = await import('../../../fixtures/oss.ts')
-    const oss = new OSS({
-      endpoint: plain.ossUrl,
-      bucket: 'examplebucket',
-      region: 'oss-cn-hangzhou',
-      accessKeyId: creds.AccessKeyId,
-      accessKeySecret: creds.AccessKeySecret,
-      stsToken: creds.SecurityToken,
-      refreshSTSToken: async () => creds,
-      refreshSTSTokenInterval: 3_600_000,
-    })
-    await oss.put('users/alice/vh.txt', Buffer.from('virtual'))
-    expect(plain.objects.bucket('examplebucket').objects.get('users/alice/vh.txt')?.body.toString()).toBe(
-      'virtual',
-    )
   })
 })
 
