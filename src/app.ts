@@ -39,6 +39,8 @@ export interface AppDeps {
   audit: Audit
   metrics: Metrics
   readiness: readonly ReadinessCheck[]
+  /** Extra fields of a ready /readyz body (the config generation and sha256). */
+  readyInfo?: () => Record<string, unknown>
   limiterStores?: { perIp?: Store | undefined; perSubject?: Store | undefined }
   lifecycle?: Lifecycle
   /** Set by `sts-vend dev` only: the dev issuer's URL, whose dev-user picker the console then offers. */
@@ -114,7 +116,7 @@ export function createApp(deps: AppDeps): Express {
     else next()
   })
 
-  app.use(healthRoutes(deps.readiness))
+  app.use(healthRoutes(deps.readiness, deps.readyInfo))
   app.use(perIpLimit(config.limits, deps.limiterStores?.perIp))
   app.use(metricsRoutes(metrics))
   app.use(openapiRoutes())

@@ -2,22 +2,23 @@
 import { createServer, type Server } from 'node:http'
 import { pathToFileURL } from 'node:url'
 import { type AppDeps, createApp, type Lifecycle } from './app.ts'
-import { createTokenVerifier } from './auth/index.ts'
-import { type Config, ConfigError, loadConfigFile } from './config/index.ts'
+import { type Config, ConfigError, loadConfig, readConfigFile } from './config/index.ts'
+import { DenyListError } from './denylist/index.ts'
 import { listen, urlHost } from './listen.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { createMetrics } from './metrics.ts'
-import { compileRules } from './policies/index.ts'
+import { type LiveConfig, type LiveOptions, startLiveConfig } from './reload/index.ts'
+import { startReloader } from './reload/reloader.ts'
+import { sha256Hex } from './reload/watch.ts'
 import { createLimiterStores } from './routes/middleware/rate-limit.ts'
 import { createAudit } from './services/audit.ts'
-import { createIssueCredentials } from './services/issue-credentials.ts'
-import { createSimulate } from './services/simulate.ts'
 import { createAlibabaStsClient, createStsService } from './sts/index.ts'
 import type { StsClient } from './types.ts'
 
 export interface RunningServer {
   server: Server
   url: string
+  live: LiveConfig
   close(): Promise<void>
 }
 
@@ -28,11 +29,15 @@ export interface StartOptions {
   stsClient?: StsClient
   /** `sts-vend dev` only: the dev issuer's URL; the web console then offers its dev-user picker. */
   devIssuer?: string
+  /** The config file (deny-list path, reloads) and `--shadow` candidate (issue 19). */
+  live?: LiveOptions
 }
 
 export interface Adapters {
   deps: AppDeps
   lifecycle: Lifecycle
+  /** Runtime config, deny list and shadow: what a reload swaps. */
+  live: LiveConfig
   close(): Promise<void>
 }
 
@@ -41,10 +46,9 @@ export async function buildAdapters(
   config: Config,
   logger: Logger,
   stsClient?: StsClient,
+  liveOptions: LiveOptions = {},
 ): Promise<Adapters> {
   const metrics = createMetrics({ defaults: true })
-  const rules = compileRules(config)
-  const verifier = createTokenVerifier(config.issuers, { logger })
   const client =
     stsClient ??
     createAlibabaStsClient({
@@ -57,19 +61,17 @@ export async function buildAdapters(
     })
   const sts = createStsService({ client, cache: config.cache })
   const audit = createAudit(logger, metrics)
+  const live = await startLiveConfig(config, { logger, sts, audit, metrics }, liveOptions)
+  const verifier = live.holder.verifier
   const stores = await createLimiterStores(config.limits)
   const lifecycle: Lifecycle = { draining: false }
   const deps: AppDeps = {
     config,
     logger,
     verifier,
-    issueCredentials: createIssueCredentials({
-      rules,
-      sts,
-      audit,
-      minRemainingSeconds: config.cache.minRemainingSeconds,
-    }),
-    simulate: createSimulate({ rules }),
+    issueCredentials: live.issueCredentials,
+    simulate: live.holder.simulate,
+    readyInfo: () => ({ config: live.info() }),
     audit,
     metrics,
     readiness: [
@@ -100,14 +102,22 @@ export async function buildAdapters(
     limiterStores: { perIp: stores.perIp, perSubject: stores.perSubject },
     lifecycle,
   }
-  return { deps, lifecycle, close: () => stores.close() }
+  return {
+    deps,
+    lifecycle,
+    live,
+    close: async () => {
+      live.close()
+      await stores.close()
+    },
+  }
 }
 
 /** Builds the app from a validated config and listens on server.host:server.port. */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger()
   const { config } = options
-  const adapters = await buildAdapters(config, logger, options.stsClient)
+  const adapters = await buildAdapters(config, logger, options.stsClient, options.live)
   const app = createApp({ ...adapters.deps, devIssuer: options.devIssuer })
   // Headers up to 32 KiB so an oversized bearer token reaches our own 8 KiB check (design §6.1).
   // Node checks headersTimeout/requestTimeout only every connectionsCheckingInterval (default 30 s),
@@ -122,6 +132,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   return {
     server,
     url,
+    live: adapters.live,
     close: async () => {
       // Drain: new requests get 503, in-flight ones finish, idle keep-alive sockets close. close() only
       // closes the sockets idle at that moment; one whose answer ends later would otherwise stay open for
@@ -139,7 +150,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 }
 
 /** Runs until SIGTERM/SIGINT; exits 1 on an invalid config, non-zero on an unhandled rejection. */
-export async function main(configPath: string | undefined): Promise<void> {
+export async function main(
+  configPath: string | undefined,
+  options: { shadowPath?: string } = {},
+): Promise<void> {
   const logger = createLogger()
   process.on('unhandledRejection', (reason) => {
     logger.fatal({ err: reason }, 'unhandled rejection')
@@ -151,8 +165,10 @@ export async function main(configPath: string | undefined): Promise<void> {
     process.exit(2)
   }
   let config: Config
+  let text: string
   try {
-    config = loadConfigFile(configPath)
+    text = readConfigFile(configPath)
+    config = loadConfig(text)
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`sts-vend: ${configPath}: ${err.message}\n`)
@@ -160,9 +176,15 @@ export async function main(configPath: string | undefined): Promise<void> {
     }
     throw err
   }
+  const live = { configPath, configSha256: sha256Hex(text), shadowPath: options.shadowPath }
   let running: RunningServer
   try {
-    running = await startServer({ config, logger })
+    running = await startServer({ config, logger, live }).catch((err: unknown) => {
+      // An invalid shadow config or deny list is an invalid input too: one message, exit 1.
+      if (!(err instanceof ConfigError || err instanceof DenyListError)) throw err
+      process.stderr.write(`sts-vend: ${err.message}\n`)
+      process.exit(1)
+    })
   } catch (err) {
     // A port in use or not permitted is the operator's to fix: one line, not a stack trace.
     if ((err as NodeJS.ErrnoException).syscall !== 'listen') throw err
@@ -170,8 +192,10 @@ export async function main(configPath: string | undefined): Promise<void> {
     process.stderr.write(`sts-vend: cannot listen on ${config.server.host}:${config.server.port}: ${code}\n`)
     process.exit(1)
   }
+  const stopReloading = startReloader(running.live, configPath)
   let stopping = false
   const stop = (signal: string) => {
+    stopReloading()
     if (stopping) return
     stopping = true
     logger.info({ event: 'server.stopping', signal }, 'draining')

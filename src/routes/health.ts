@@ -7,7 +7,10 @@ export interface ReadinessCheck {
   check(): Promise<{ ready: boolean; detail?: string }>
 }
 
-export function healthRoutes(checks: readonly ReadinessCheck[]): Router {
+export function healthRoutes(
+  checks: readonly ReadinessCheck[],
+  info: () => Record<string, unknown> = () => ({}),
+): Router {
   const router = Router({ caseSensitive: true, strict: true })
   router.get('/healthz', (_req: Request, res: Response) => {
     res.status(200).json({ status: 'ok' })
@@ -26,7 +29,7 @@ export function healthRoutes(checks: readonly ReadinessCheck[]): Router {
     if (failing.length === 0) {
       res
         .status(200)
-        .json({ status: 'ready', checks: Object.fromEntries(results.map((r) => [r.name, 'ok'])) })
+        .json({ status: 'ready', checks: Object.fromEntries(results.map((r) => [r.name, 'ok'])), ...info() })
       return
     }
     const description = `not ready: ${failing.map((r) => (r.detail ? `${r.name} (${r.detail})` : r.name)).join(', ')}`

@@ -80,6 +80,7 @@ export function createIssueCredentials(deps: IssueDeps) {
         policySha256: grant.policySha256,
         externalId: grant.externalId,
         durationSeconds: grant.durationSeconds,
+        ruleId: grant.ruleId,
       }
       const { credentials, cache } = await deps.sts.issue(key, assumeRoleInput(grant))
       const refreshAfter = new Date(credentials.expiration.getTime() - deps.minRemainingSeconds * 1000)
