@@ -4,6 +4,7 @@ import { agentCommand } from './commands/agent.ts'
 import { type CliIo, type Command, EXIT, UsageError } from './commands/command.ts'
 import { denyCommand } from './commands/deny.ts'
 import { devCommand } from './commands/dev.ts'
+import { diffCommand } from './commands/diff.ts'
 import { emulatorCommand } from './commands/emulator.ts'
 import { explainCommand } from './commands/explain.ts'
 import { tokenCommand } from './commands/token.ts'
@@ -73,6 +74,7 @@ export const COMMANDS: Record<string, Command> = {
   agent: agentCommand,
   dev: devCommand,
   deny: denyCommand,
+  diff: diffCommand,
 }
 
 function usage(): string {

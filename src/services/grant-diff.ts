@@ -130,11 +130,19 @@ export function compareGrants(live: Grant | null, candidate: Grant | null): Gran
   return { outcome, widens, gained, lost, other }
 }
 
-/** `+oss:GetObject,oss:PutObject × bucket/users/*` lines, one per scope (and its conditions). */
-export function describeCapabilities(sign: '+' | '-', caps: readonly Capability[]): string[] {
+/**
+ * `+oss:GetObject,oss:PutObject × bucket/users/*` lines, one per scope. Conditions are shown only where
+ * they are the change (the other side has the same action on the same scope).
+ */
+export function describeCapabilities(
+  sign: '+' | '-',
+  caps: readonly Capability[],
+  otherSide: readonly Capability[] = [],
+): string[] {
   const byScope = new Map<string, string[]>()
   for (const c of caps) {
-    const scope = c.conditions.length > 0 ? `${c.scope} [${c.conditions.join(', ')}]` : c.scope
+    const conditionOnly = otherSide.some((o) => o.action === c.action && o.scope === c.scope)
+    const scope = conditionOnly ? `${c.scope} [${c.conditions.join(', ') || 'no condition'}]` : c.scope
     const actions = byScope.get(scope) ?? []
     actions.push(c.action)
     byScope.set(scope, actions)
