@@ -1,6 +1,7 @@
 // The deny list's entries: a subject of an issuer, a whole issuer, or a rule; each may expire. Pure: no I/O.
 import { parseDocument, stringify } from 'yaml'
 import { z } from 'zod'
+import { formatPath } from '../config/load.ts'
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 const idSchema = z.string().regex(ID, 'must be 1-64 of [A-Za-z0-9._-], starting with a letter or digit')
@@ -71,7 +72,7 @@ export function parseDenyList(text: string): DenyEntry[] {
   const parsed = z.array(denyEntrySchema).safeParse(value)
   if (parsed.success) return parsed.data
   throw new DenyListError(
-    parsed.error.issues.map((i) => `${i.path.length > 0 ? `[${i.path.join('].')}` : '(list)'}: ${i.message}`),
+    parsed.error.issues.map((i) => `${i.path.length > 0 ? formatPath(i.path) : '(list)'}: ${i.message}`),
   )
 }
 

@@ -60,7 +60,14 @@ function readText(path: string): string {
  * the very same moment can still lose one of the two edits (read-modify-write without a lock).
  */
 export function createFileDenyListStore(path: string, options: { intervalMs?: number } = {}): DenyListStore {
-  const read = () => parseDenyList(readText(path))
+  const read = () => {
+    try {
+      return parseDenyList(readText(path))
+    } catch (err) {
+      if (err instanceof DenyListError) throw new DenyListError(err.problems.map((p) => `${path}: ${p}`))
+      throw err
+    }
+  }
   return {
     description: `file ${path}`,
     list: async () => read(),
