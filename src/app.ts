@@ -46,6 +46,8 @@ export interface AppDeps {
   readiness: readonly ReadinessCheck[]
   /** The bearer token `/metrics` requires (`server.metrics.bearerToken`, or the file's content). */
   metricsToken?: string | undefined
+  /** Extra fields of a ready /readyz body (the config generation and sha256). */
+  readyInfo?: () => Record<string, unknown>
   limiterStores?: { perIp?: Store | undefined; perSubject?: Store | undefined }
   lifecycle?: Lifecycle
   /** Milliseconds since the epoch; the /readyz cache's clock (tests inject one). */
@@ -143,7 +145,13 @@ function routeGate(routes: Routes) {
 /** The probes, unlimited; every other path counts against the per-IP limit before 404/405 (design §6.1). */
 function probesThenPerIpLimit(deps: AppDeps, routes: Routes) {
   const probes = express.Router({ caseSensitive: true, strict: true })
-  probes.use(routeGate(routes), healthRoutes(deps.readiness, deps.now ? { now: deps.now } : {}))
+  probes.use(
+    routeGate(routes),
+    healthRoutes(deps.readiness, {
+      ...(deps.now ? { now: deps.now } : {}),
+      ...(deps.readyInfo ? { info: deps.readyInfo } : {}),
+    }),
+  )
   const limit = perIpLimit(deps.config.limits, deps.limiterStores?.perIp)
   return function probesThenPerIpLimitMiddleware(req: Request, res: Response, next: NextFunction): void {
     if (PROBES.has(req.path)) probes(req, res, next)

@@ -2,7 +2,9 @@
 import { parseArgs } from 'node:util'
 import { agentCommand } from './commands/agent.ts'
 import { type CliIo, type Command, EXIT, UsageError } from './commands/command.ts'
+import { denyCommand } from './commands/deny.ts'
 import { devCommand } from './commands/dev.ts'
+import { diffCommand } from './commands/diff.ts'
 import { emulatorCommand } from './commands/emulator.ts'
 import { explainCommand } from './commands/explain.ts'
 import { tokenCommand } from './commands/token.ts'
@@ -12,23 +14,26 @@ export { type CliIo, type Command, EXIT, UsageError } from './commands/command.t
 
 const serve: Command = {
   summary: 'run the service',
-  help: `Usage: sts-vend serve --config FILE
+  help: `Usage: sts-vend serve --config FILE [--shadow CANDIDATE]
 
 Starts the service with the config FILE (or $STS_VEND_CONFIG). Its own Alibaba identity comes from the
 standard credential chain (ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET, credentials file, RAM role ARN, ECS RAM
-role, OIDC/RRSA, credentials URI). SIGTERM or SIGINT drains in-flight requests and exits 0.
+role, OIDC/RRSA, credentials URI). SIGTERM or SIGINT drains in-flight requests and exits 0. SIGHUP or a
+change of FILE reloads it (issuers and rules; an invalid file keeps the last good config serving).
+--shadow CANDIDATE also decides every request under CANDIDATE, logs each difference as a
+shadow.decision line and never serves it or calls STS for it.
 
 Exit codes: 1 invalid config, 2 usage error.`,
   async run(argv, io) {
     const { values } = parseArgs({
       args: argv,
-      options: { config: { type: 'string', short: 'c' } },
+      options: { config: { type: 'string', short: 'c' }, shadow: { type: 'string' } },
       strict: true,
     })
     const path = values.config ?? io.env['STS_VEND_CONFIG']
     if (!path) throw new UsageError('serve needs --config FILE or STS_VEND_CONFIG')
     const { main } = await import('./server.ts')
-    await main(path)
+    await main(path, values.shadow === undefined ? {} : { shadowPath: values.shadow })
     return new Promise<number>(() => {})
   },
 }
@@ -68,6 +73,8 @@ export const COMMANDS: Record<string, Command> = {
   token: tokenCommand,
   agent: agentCommand,
   dev: devCommand,
+  deny: denyCommand,
+  diff: diffCommand,
 }
 
 function usage(): string {

@@ -3,17 +3,17 @@ import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { pathToFileURL } from 'node:url'
 import { type AppDeps, createApp, createMetricsApp, type Lifecycle } from './app.ts'
-import { createTokenVerifier } from './auth/index.ts'
-import { type Config, ConfigError, loadConfigFile } from './config/index.ts'
+import { type Config, ConfigError, loadConfig, readConfigFile } from './config/index.ts'
+import { DenyListError } from './denylist/index.ts'
 import { listen, urlHost } from './listen.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
-import { compileRules } from './policies/index.ts'
+import { type LiveConfig, type LiveOptions, startLiveConfig } from './reload/index.ts'
+import { startReloader } from './reload/reloader.ts'
+import { sha256Hex } from './reload/watch.ts'
 import { createLimiterStores } from './routes/middleware/rate-limit.ts'
 import { safeErrorFields } from './safe-error.ts'
 import { createAudit } from './services/audit.ts'
-import { createIssueCredentials } from './services/issue-credentials.ts'
-import { createSimulate } from './services/simulate.ts'
 import { createAlibabaStsClient, createStsService } from './sts/index.ts'
 import type { StsClient } from './types.ts'
 
@@ -22,6 +22,7 @@ export interface RunningServer {
   url: string
   /** The separate metrics listener's URL (`server.metrics.listen`), else undefined. */
   metricsUrl: string | undefined
+  live: LiveConfig
   close(): Promise<void>
 }
 
@@ -32,11 +33,15 @@ export interface StartOptions {
   stsClient?: StsClient
   /** `sts-vend dev` only: the dev issuer's URL; the web console then offers its dev-user picker. */
   devIssuer?: string
+  /** The config file (deny-list path, reloads) and `--shadow` candidate (issue 19). */
+  live?: LiveOptions
 }
 
 export interface Adapters {
   deps: AppDeps
   lifecycle: Lifecycle
+  /** Runtime config, deny list and shadow: what a reload swaps. */
+  live: LiveConfig
   close(): Promise<void>
 }
 
@@ -67,11 +72,10 @@ export async function buildAdapters(
   config: Config,
   logger: Logger,
   stsClient?: StsClient,
+  liveOptions: LiveOptions = {},
 ): Promise<Adapters> {
   const metrics = createMetrics({ defaults: true })
   const token = metricsToken(config)
-  const rules = compileRules(config)
-  const verifier = createTokenVerifier(config.issuers, { logger })
   const client =
     stsClient ??
     createAlibabaStsClient({
@@ -84,19 +88,17 @@ export async function buildAdapters(
     })
   const sts = createStsService({ client, cache: config.cache })
   const audit = createAudit(logger, metrics)
+  const live = await startLiveConfig(config, { logger, sts, audit, metrics }, liveOptions)
+  const verifier = live.holder.verifier
   const stores = await createLimiterStores(config.limits)
   const lifecycle: Lifecycle = { draining: false }
   const deps: AppDeps = {
     config,
     logger,
     verifier,
-    issueCredentials: createIssueCredentials({
-      rules,
-      sts,
-      audit,
-      minRemainingSeconds: config.cache.minRemainingSeconds,
-    }),
-    simulate: createSimulate({ rules }),
+    issueCredentials: live.issueCredentials,
+    simulate: live.holder.simulate,
+    readyInfo: () => ({ config: live.info() }),
     audit,
     metrics,
     metricsToken: token,
@@ -129,7 +131,15 @@ export async function buildAdapters(
     limiterStores: { perIp: stores.perIp, perSubject: stores.perSubject },
     lifecycle,
   }
-  return { deps, lifecycle, close: () => stores.close() }
+  return {
+    deps,
+    lifecycle,
+    live,
+    close: async () => {
+      live.close()
+      await stores.close()
+    },
+  }
 }
 
 /** The separate `/metrics` listener of `server.metrics.listen`, when configured. */
@@ -161,7 +171,7 @@ async function startMetricsListener(
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger()
   const { config } = options
-  const adapters = await buildAdapters(config, logger, options.stsClient)
+  const adapters = await buildAdapters(config, logger, options.stsClient, options.live)
   const app = createApp({ ...adapters.deps, devIssuer: options.devIssuer })
   // Headers up to 32 KiB so an oversized bearer token reaches our own 8 KiB check (design §6.1).
   // Node checks headersTimeout/requestTimeout only every connectionsCheckingInterval (default 30 s),
@@ -178,6 +188,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     server,
     url,
     metricsUrl: metricsServer?.url,
+    live: adapters.live,
     close: async () => {
       await metricsServer?.close()
       // Drain: new requests get 503, in-flight ones finish, idle keep-alive sockets close. close() only
@@ -209,7 +220,10 @@ export function crashHandler(logger: Logger, exit: (code: number) => void = proc
   }
 }
 
-export async function main(configPath: string | undefined): Promise<void> {
+export async function main(
+  configPath: string | undefined,
+  options: { shadowPath?: string } = {},
+): Promise<void> {
   const logger = createLogger()
   const crash = crashHandler(logger)
   process.on('unhandledRejection', (reason) => crash('unhandledRejection', reason))
@@ -219,8 +233,10 @@ export async function main(configPath: string | undefined): Promise<void> {
     process.exit(2)
   }
   let config: Config
+  let text: string
   try {
-    config = loadConfigFile(configPath)
+    text = readConfigFile(configPath)
+    config = loadConfig(text)
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`sts-vend: ${configPath}: ${err.message}\n`)
@@ -228,9 +244,15 @@ export async function main(configPath: string | undefined): Promise<void> {
     }
     throw err
   }
+  const live = { configPath, configSha256: sha256Hex(text), shadowPath: options.shadowPath }
   let running: RunningServer
   try {
-    running = await startServer({ config, logger })
+    running = await startServer({ config, logger, live }).catch((err: unknown) => {
+      // An invalid shadow config or deny list is an invalid input too: one message, exit 1.
+      if (!(err instanceof ConfigError || err instanceof DenyListError)) throw err
+      process.stderr.write(`sts-vend: ${err.message}\n`)
+      process.exit(1)
+    })
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`sts-vend: ${configPath}: ${err.message}\n`)
@@ -242,8 +264,10 @@ export async function main(configPath: string | undefined): Promise<void> {
     process.stderr.write(`sts-vend: cannot listen on ${config.server.host}:${config.server.port}: ${code}\n`)
     process.exit(1)
   }
+  const stopReloading = startReloader(running.live, configPath)
   let stopping = false
   const stop = (signal: string) => {
+    stopReloading()
     if (stopping) return
     stopping = true
     logger.info({ event: 'server.stopping', signal }, 'draining')

@@ -317,6 +317,7 @@ export const configSchema = z.strictObject({
   issuers: z.array(issuerSchema).min(1, 'at least one issuer is required'),
   console: consoleSchema.optional(),
   rules: z.array(ruleSchema).min(1, 'at least one rule is required'),
+  denylist: z.strictObject({ file: z.string().min(1) }).optional(),
 })
 
 export type Config = z.output<typeof configSchema>

@@ -20,6 +20,8 @@ export interface HealthOptions {
   /** Milliseconds since the epoch (tests inject a clock). */
   now?: () => number
   ttlMs?: number
+  /** Extra fields of a ready /readyz body (the config generation and sha256). */
+  info?: () => Record<string, unknown>
 }
 
 async function runChecks(checks: readonly ReadinessCheck[]): Promise<CheckResult[]> {
@@ -57,6 +59,7 @@ export function cachedReadiness(
 export function healthRoutes(checks: readonly ReadinessCheck[], options: HealthOptions = {}): Router {
   const router = Router({ caseSensitive: true, strict: true })
   const readiness = cachedReadiness(checks, options)
+  const info = options.info ?? (() => ({}))
   router.get('/healthz', (_req: Request, res: Response) => {
     res.status(200).json({ status: 'ok' })
   })
@@ -66,7 +69,7 @@ export function healthRoutes(checks: readonly ReadinessCheck[], options: HealthO
     if (failing.length === 0) {
       res
         .status(200)
-        .json({ status: 'ready', checks: Object.fromEntries(results.map((r) => [r.name, 'ok'])) })
+        .json({ status: 'ready', checks: Object.fromEntries(results.map((r) => [r.name, 'ok'])), ...info() })
       return
     }
     const description = `not ready: ${failing.map((r) => (r.detail ? `${r.name} (${r.detail})` : r.name)).join(', ')}`

@@ -32,6 +32,12 @@ function claimField(error: AppError): Record<string, string> {
   return typeof claim === 'string' ? { claim } : {}
 }
 
+/** `denied_by: denylist` when the deny list refused (the error carries `deniedBy`). */
+function deniedByField(error: AppError): Record<string, string> {
+  const by = (error as AppError & { deniedBy?: unknown }).deniedBy
+  return typeof by === 'string' ? { denied_by: by } : {}
+}
+
 export function createAudit(logger: Logger, metrics?: Pick<Metrics, 'issued' | 'denied'>): Audit {
   // The fixed fields of a credentials.issued line are serialized once per credentials object, as a pino
   // child's bindings: a repeated caller's line then costs only request_id, cache and client_ip (about
@@ -78,6 +84,7 @@ export function createAudit(logger: Logger, metrics?: Pick<Metrics, 'issued' | '
           code: error.code,
           reason: error.reason ?? error.message,
           ...claimField(error),
+          ...deniedByField(error),
           ...subjectFields(ctx.caller),
           client_ip: ctx.clientIp,
           route: ctx.route,

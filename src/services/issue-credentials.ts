@@ -17,8 +17,14 @@ export interface CredentialIssuer {
 /** Renders a grant; the default is `renderGrant` (tests swap it to plant a broken renderer). */
 export type GrantRenderer = typeof renderGrant
 
+/** The rule decision for a well-formed ask. Throws AccessDenied (403) or InvalidRequest (400). */
+export type Decide = (caller: Caller, ask: CredentialAsk, facts: RequestFacts) => Grant
+
 export interface IssueDeps {
-  rules: readonly CompiledRule[]
+  /** The rules, decided first match wins: the default decision. */
+  rules?: readonly CompiledRule[]
+  /** A composed decision in place of `rules` (the live config: deny list, reload pinning, shadow). */
+  decide?: Decide
   sts: CredentialIssuer
   audit: Audit
   minRemainingSeconds: number
@@ -60,18 +66,26 @@ export function cacheKeyOf(caller: Caller, grant: Grant): CredentialCacheKey {
     policySha256: grant.policySha256,
     externalId: grant.externalId,
     durationSeconds: grant.durationSeconds,
+    ruleId: grant.ruleId,
+  }
+}
+
+/** First match wins over `rules`, the grant rendered by `render` and memoized by `memo`. */
+export function createRuleDecision(
+  rules: readonly CompiledRule[],
+  memo: IssueMemo,
+  render: GrantRenderer = renderGrant,
+): Decide {
+  return (caller, ask, facts) => {
+    const { rule } = selectRule(rules, caller, ask.rule)
+    return memo.grant(rule, caller, ask, () => render(rule, caller, ask, { clientIp: facts.clientIp }))
   }
 }
 
 export function createIssueCredentials(deps: IssueDeps) {
   const memo = deps.memo ?? createIssueMemo()
-  const render = deps.render ?? renderGrant
-
-  /** The rule and its grant for a well-formed ask. Throws AccessDenied (403) or InvalidRequest (400). */
-  function decide(caller: Caller, ask: CredentialAsk, facts: RequestFacts): Grant {
-    const { rule } = selectRule(deps.rules, caller, ask.rule)
-    return memo.grant(rule, caller, ask, () => render(rule, caller, ask, { clientIp: facts.clientIp }))
-  }
+  if (!deps.decide && !deps.rules) throw new TypeError('createIssueCredentials needs rules or decide')
+  const decide = deps.decide ?? createRuleDecision(deps.rules ?? [], memo, deps.render)
 
   /** Credentials for `caller`: decide, spend the budget, cache or AssumeRole, audit. */
   async function issueCredentials(caller: Caller, ask: CredentialAsk, facts: IssueFacts): Promise<Issued> {

@@ -15,6 +15,11 @@ export interface CredentialCacheKey {
   policySha256: string
   externalId: string | null
   durationSeconds: number
+  /**
+   * The rule the grant came from. Not part of what makes two requests share credentials (the fields
+   * above are): kept with the entry so that a rule's entries can be evicted (deny list, reload).
+   */
+  ruleId?: string
 }
 
 export interface CredentialCacheOptions {
@@ -53,6 +58,11 @@ export interface CredentialCache {
   /** True when `credentials` may still be served (more than minRemainingSeconds left). */
   isFresh(credentials: StsCredentials): boolean
   stats(): CredentialCacheStats
+  /**
+   * Drops every entry whose key matches, and lets no load in flight for such a key be cached when it
+   * completes (its callers still get its result). Returns how many entries were dropped.
+   */
+  evict(match: (key: CredentialCacheKey) => boolean): number
 }
 
 /** The cache key as a string: a JSON tuple, so no field can run into the next. */
@@ -74,8 +84,12 @@ export function createCredentialCache(options: CredentialCacheOptions): Credenti
     throw new TypeError('maxEntries must be ≥ 1')
   if (!(options.minRemainingSeconds >= 0)) throw new TypeError('minRemainingSeconds must be ≥ 0')
   const now = options.now ?? (() => new Date())
-  const entries = new LRUCache<string, StsCredentials>({ max: options.maxEntries })
-  const inFlight = new Map<string, Promise<StsCredentials>>()
+  const entries = new LRUCache<string, { key: CredentialCacheKey; credentials: StsCredentials }>({
+    max: options.maxEntries,
+  })
+  const inFlight = new Map<string, { key: CredentialCacheKey; promise: Promise<StsCredentials> }>()
+  /** Loads whose key was evicted while they ran: their result is handed out but never cached. */
+  const doomed = new WeakSet<Promise<StsCredentials>>()
   const counts = { hits: 0, misses: 0, joined: 0, stale: 0, failures: 0 }
   const isFresh = (c: StsCredentials) =>
     c.expiration.getTime() - now().getTime() > options.minRemainingSeconds * 1000
@@ -83,7 +97,7 @@ export function createCredentialCache(options: CredentialCacheOptions): Credenti
   return {
     async getOrLoad(key, load) {
       const id = cacheKeyString(key)
-      const cached = entries.get(id)
+      const cached = entries.get(id)?.credentials
       if (cached) {
         if (isFresh(cached)) {
           counts.hits += 1
@@ -95,15 +109,15 @@ export function createCredentialCache(options: CredentialCacheOptions): Credenti
       const pending = inFlight.get(id)
       if (pending) {
         counts.joined += 1
-        return { credentials: await pending, cache: 'hit' }
+        return { credentials: await pending.promise, cache: 'hit' }
       }
       counts.misses += 1
       // Registered before `load` runs, so even a synchronous throw cannot leave a stale in-flight entry.
-      const loading = Promise.resolve()
+      const loading: Promise<StsCredentials> = Promise.resolve()
         .then(load)
         .then(
           (credentials) => {
-            entries.set(id, credentials)
+            if (!doomed.has(loading)) entries.set(id, { key, credentials })
             return credentials
           },
           (err: unknown) => {
@@ -111,11 +125,27 @@ export function createCredentialCache(options: CredentialCacheOptions): Credenti
             throw err
           },
         )
-        .finally(() => inFlight.delete(id))
-      inFlight.set(id, loading)
+        .finally(() => {
+          if (inFlight.get(id)?.promise === loading) inFlight.delete(id)
+        })
+      inFlight.set(id, { key, promise: loading })
       return { credentials: await loading, cache: 'miss' }
     },
     isFresh,
     stats: () => ({ size: entries.size, ...counts }),
+    evict(match) {
+      let dropped = 0
+      for (const [id, entry] of entries.entries()) {
+        if (!match(entry.key)) continue
+        entries.delete(id)
+        dropped += 1
+      }
+      for (const [id, pending] of inFlight) {
+        if (!match(pending.key)) continue
+        doomed.add(pending.promise)
+        inFlight.delete(id)
+      }
+      return dropped
+    },
   }
 }

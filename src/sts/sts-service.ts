@@ -26,6 +26,8 @@ export interface StsService {
     input: AssumeRoleInput,
   ): Promise<{ credentials: StsCredentials; cache: 'hit' | 'miss' }>
   stats(): CredentialCacheStats
+  /** Drops cached credentials whose key matches (deny list, reload); see CredentialCache.evict. */
+  evict(match: (key: CredentialCacheKey) => boolean): number
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
@@ -62,5 +64,6 @@ export function createStsService(options: StsServiceOptions): StsService {
       })
     },
     stats: () => cache.stats(),
+    evict: (match) => cache.evict(match),
   }
 }

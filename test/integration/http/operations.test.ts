@@ -12,7 +12,11 @@ describe('health, readiness, metrics', () => {
     h = await createHarness()
     const res = await h.agent().get('/readyz')
     expect(res.status).toBe(200)
-    expect(res.body).toEqual({ status: 'ready', checks: { issuers: 'ok', sts: 'ok' } })
+    expect(res.body).toEqual({
+      status: 'ready',
+      checks: { issuers: 'ok', sts: 'ok' },
+      config: { generation: 1, sha256: '' },
+    })
   })
 
   it('when an issuer JWKS cannot be fetched, then /readyz is 503 and /healthz stays 200', async () => {

@@ -1,0 +1,121 @@
+// The runtime config: one immutable object holding everything a config decides (rules, issuers' verifier,
+// the decision code), swapped in one assignment on reload. A request keeps the runtime that verified its
+// token until it ends, so in-flight requests finish on the config they started with.
+import { createTokenVerifier, type TokenVerifier } from '../auth/index.ts'
+import type { Config } from '../config/index.ts'
+import type { DenyList } from '../denylist/index.ts'
+import type { Logger } from '../logger.ts'
+import { type CompiledRule, compileRules } from '../policies/index.ts'
+import type { Audit } from '../services/audit.ts'
+import {
+  type CredentialIssuer,
+  createIssueCredentials,
+  type Decide,
+  type IssueCredentials,
+} from '../services/issue-credentials.ts'
+import type { ShadowDecider } from '../services/shadow.ts'
+import { createSimulate, type Simulate } from '../services/simulate.ts'
+import type { Caller, Grant } from '../types.ts'
+
+export interface Runtime {
+  /** 1 for the config read at start, +1 for each successful reload. */
+  readonly generation: number
+  /** sha256 hex of the config file's text ('' when the config did not come from a file). */
+  readonly sha256: string
+  readonly config: Config
+  readonly rules: readonly CompiledRule[]
+  readonly verifier: TokenVerifier
+  readonly issue: IssueCredentials
+  readonly simulate: Simulate
+  /** `serve --shadow`: the candidate config's decisions, compared and never served. */
+  readonly shadow: ShadowDecider | null
+}
+
+export interface RuntimeParts {
+  logger: Logger
+  sts: CredentialIssuer
+  audit: Audit
+}
+
+/** Compiles a validated config into a runtime. Throws ConfigError (rules that do not prove). */
+export function buildRuntime(
+  config: Config,
+  meta: { generation: number; sha256: string; shadow?: ShadowDecider | null },
+  parts: RuntimeParts,
+): Runtime {
+  const rules = compileRules(config)
+  return Object.freeze({
+    generation: meta.generation,
+    sha256: meta.sha256,
+    config,
+    rules,
+    verifier: createTokenVerifier(config.issuers, { logger: parts.logger }),
+    issue: createIssueCredentials({
+      rules,
+      sts: parts.sts,
+      audit: parts.audit,
+      minRemainingSeconds: config.cache.minRemainingSeconds,
+    }),
+    simulate: createSimulate({ rules }),
+    shadow: meta.shadow ?? null,
+  })
+}
+
+export interface RuntimeHolder {
+  current(): Runtime
+  /** Replaces the runtime in one assignment; requests already verified keep theirs. */
+  swap(next: Runtime): void
+  /** The verifier the app uses: the current runtime's, remembering which runtime verified each caller. */
+  readonly verifier: TokenVerifier
+  /** The credential use case the app uses: deny list first, then the caller's runtime, then the shadow. */
+  issueCredentials(denyList: DenyList, parts: Pick<RuntimeParts, 'sts' | 'audit'>): IssueCredentials
+  readonly simulate: Simulate
+}
+
+export function createRuntimeHolder(initial: Runtime): RuntimeHolder {
+  let current = initial
+  // Each runtime has its own verifier, so a Caller object belongs to exactly one runtime.
+  const pins = new WeakMap<Caller, Runtime>()
+  const of = (caller: Caller) => pins.get(caller) ?? current
+  const verifier: TokenVerifier = {
+    async verify(authorization) {
+      const runtime = current
+      const caller = await runtime.verifier.verify(authorization)
+      pins.set(caller, runtime)
+      return caller
+    },
+    readiness: () => current.verifier.readiness(),
+  }
+  return {
+    current: () => current,
+    swap(next) {
+      current = next
+    },
+    verifier,
+    issueCredentials(denyList, parts) {
+      const decide: Decide = (caller, ask, facts) => {
+        // Before any rule, cache or STS: a denied caller costs nothing and is never served.
+        denyList.assertCallerAllowed(caller.issuerId, caller.subject)
+        const runtime = of(caller)
+        let grant: Grant
+        try {
+          grant = runtime.issue.decide(caller, ask, facts)
+        } catch (err) {
+          runtime.shadow?.observe(caller, ask, facts, null, err)
+          throw err
+        }
+        runtime.shadow?.observe(caller, ask, facts, grant, null)
+        denyList.assertRuleAllowed(grant.ruleId)
+        return grant
+      }
+      return createIssueCredentials({
+        decide,
+        sts: parts.sts,
+        audit: parts.audit,
+        // Not a live setting: the same in every generation.
+        minRemainingSeconds: current.config.cache.minRemainingSeconds,
+      })
+    },
+    simulate: (caller, ask, checks, ctx) => of(caller).simulate(caller, ask, checks, ctx),
+  }
+}
