@@ -1,6 +1,6 @@
 // The README's marked blocks run as written against a real `sts-vend dev` (or offline) in a temp directory.
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -162,6 +162,14 @@ describe('README runnable blocks', () => {
     },
     60_000,
   )
+
+  it('when npm run dev is what the README starts with, then it runs the same command this test starts', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>
+    }
+    expect(pkg.scripts['dev']).toBe('node bin/sts-vend.js dev')
+    expect(README).toContain('`npm run dev` (= `npx sts-vend dev`)')
+  })
 
   it('when npx sts-vend runs in the checkout (as the README writes every command), then it finds the CLI', async () => {
     const { code, output } = await run(
