@@ -23,7 +23,8 @@ change of FILE reloads it (issuers and rules; an invalid file keeps the last goo
 --shadow CANDIDATE also decides every request under CANDIDATE, logs each difference as a
 shadow.decision line and never serves it or calls STS for it.
 
-Exit codes: 1 invalid config, 2 usage error.`,
+Exit codes: 0 stopped by SIGTERM or SIGINT, 1 invalid config or cannot listen on server.host:server.port
+(e.g. EADDRINUSE), 2 usage error.`,
   async run(argv, io) {
     const { values } = parseArgs({
       args: argv,
@@ -42,6 +43,7 @@ const checkConfig: Command = {
   summary: 'validate a config file and print a summary',
   help: `Usage: sts-vend check-config FILE
        sts-vend check-config --config FILE
+       sts-vend check-config            (the file named by $STS_VEND_CONFIG)
 
 Validates FILE as sts-vend would at start: schema, defaults, cross references, and for every rule the
 containment proof and the worst-case policy length. Prints a one-line summary.
@@ -54,9 +56,9 @@ Exit codes: 0 valid, 1 invalid (every problem listed with its path), 2 usage err
       allowPositionals: true,
       strict: true,
     })
-    const path = values.config ?? positionals[0]
+    const path = values.config ?? positionals[0] ?? io.env['STS_VEND_CONFIG']
     if (!path || positionals.length > (values.config ? 0 : 1))
-      throw new UsageError('check-config needs one FILE')
+      throw new UsageError('check-config needs one FILE (or STS_VEND_CONFIG)')
     const config = loadConfigFile(path)
     io.out(
       `${path}: ok — ${config.issuers.length} issuer(s), ${config.rules.length} rule(s): ${config.rules.map((r) => r.id).join(', ')}\n`,

@@ -35,7 +35,7 @@ and acs:SecureTransport is true on the OSS side:
 Pass the "ca" file as NODE_EXTRA_CA_CERTS to a Node process that must trust it (the @alicloud/credentials
 ram_role_arn provider only speaks https).
 
-  --config FILE   emulator YAML (design §10); default: the bundled config with account
+  --config FILE   emulator YAML (docs/design.md §10); default: the bundled config with account
                   1000000000000001 (key LTAIexampleKeyId01 / exampleSecret01, roles oss-app-user and
                   oss-browser, bucket examplebucket, access point ap-01) and account 1000000000000002
                   (role partner-oss-access, trusting account 1 with ExternalId sts-vend-partner-01,

@@ -22,7 +22,7 @@ rules of the caller's issuer in order and why each did or did not match, the mat
 session name, duration, the rendered session policy with its length and the rule's worst case, and
 for each --check whether the policy allows it and which statement decided.
 
-  --config FILE        the service config (validated as at start)
+  --config FILE        the service config (validated as at start); default: $STS_VEND_CONFIG
   --claims FILE        JSON claims; the issuer is the configured one whose "issuer" equals "iss"
   --request JSON       the narrowing fields of a credentials request: {"rule", "durationSeconds",
                        "prefix", "access", "format"}
@@ -160,14 +160,15 @@ async function explain(argv: string[], io: CliIo): Promise<number> {
     strict: true,
   })
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${quote(positionals[0] ?? '')}`)
-  if (!values.config) throw new UsageError('explain needs --config FILE')
+  const configPath = values.config ?? io.env['STS_VEND_CONFIG']
+  if (!configPath) throw new UsageError('explain needs --config FILE (or STS_VEND_CONFIG)')
   if (!values.claims) throw new UsageError('explain needs --claims FILE')
   const clientIp = values['source-ip']
   if (hostCidr(clientIp) === null) throw new UsageError('--source-ip must be an IP address')
   const checks = (values.check ?? []).map(parseCheck)
 
   // A ConfigError here is reported by runCli with exit 1.
-  const config = loadConfigFile(values.config)
+  const config = loadConfigFile(configPath)
   const rules = compileRules(config)
   const fail = (message: string) => {
     io.err(`sts-vend explain: ${message}\n`)

@@ -9,6 +9,9 @@ export const DEV_ISSUER_DEFAULT_PORT = 8788
 /** The STS emulator. */
 export const DEV_EMULATOR_DEFAULT_PORT = 8789
 
+/** The OSS emulator (https with a dev certificate, so that the dev rules' acs:SecureTransport holds). */
+export const DEV_OSS_DEFAULT_PORT = 8786
+
 /** The audience the dev issuer puts in its tokens, and the dev config accepts. */
 export const DEV_AUDIENCE = 'sts-vend'
 

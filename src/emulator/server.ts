@@ -35,8 +35,12 @@ export interface StartEmulatorOptions {
    * peers (acs:SourceIp, and a request arriving from a VPC). Default false.
    */
   simulateNetwork?: boolean
-  /** Serve https with a self-signed certificate generated at start (needs the openssl command). */
-  tls?: boolean
+  /**
+   * Serve https with a self-signed certificate generated at start (needs the openssl command), valid
+   * for 127.0.0.1, ::1, localhost and `<bucket or alias>.localhost` (virtual-host requests). `'oss'`:
+   * the OSS side only, STS stays http (dev mode, whose service calls STS in-process).
+   */
+  tls?: boolean | 'oss'
   /** The base clock; POST /__clock shifts it. Default: the system clock. */
   now?: () => Date
 }
@@ -90,6 +94,24 @@ function mutateBody(fault: Fault | undefined, body: AssumeRoleResponseBody): unk
     return { ...body, AssumedRoleUser: { ...body.AssumedRoleUser, Arn: arn } }
   }
   return body
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void
+
+/** The STS and OSS servers: https where `tls` says, with a certificate also valid for `<bucket or alias>.localhost`. */
+async function createListeners(
+  tls: StartEmulatorOptions['tls'],
+  config: EmulatorConfig,
+  handler: Handler,
+  ossHandler: Handler,
+) {
+  const names = [...config.buckets.map((b) => b.name), ...config.accessPoints.map((ap) => ap.alias)]
+  const certificate = tls ? await createSelfSignedCertificate(names.map((n) => `${n}.localhost`)) : null
+  const listener = (h: Handler, secure: boolean) =>
+    certificate && secure
+      ? createHttpsServer({ key: certificate.key, cert: certificate.cert }, h)
+      : createHttpServer(h)
+  return { certificate, server: listener(handler, tls === true), ossServer: listener(ossHandler, true) }
 }
 
 /**
@@ -190,16 +212,12 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
     sessions,
     clock,
     store: objects,
-    secure: options.tls === true,
+    secure: options.tls === true || options.tls === 'oss',
     simulateNetwork: options.simulateNetwork === true,
     createdAt: clock.now(),
   })
 
-  const certificate = options.tls ? await createSelfSignedCertificate() : null
-  const listener = (h: typeof handler) =>
-    certificate ? createHttpsServer({ key: certificate.key, cert: certificate.cert }, h) : createHttpServer(h)
-  const server = listener(handler)
-  const ossServer = listener(ossHandler)
+  const { certificate, server, ossServer } = await createListeners(options.tls, config, handler, ossHandler)
   const host = options.host ?? '127.0.0.1'
   const stop = (s: typeof server) =>
     new Promise<void>((resolve) => {
@@ -218,12 +236,12 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
   const endpoint = `${urlHost}:${(server.address() as AddressInfo).port}`
   const ossEndpoint = `${urlHost}:${(ossServer.address() as AddressInfo).port}`
-  const scheme = certificate ? 'https' : 'http'
+  const scheme = (secure: boolean) => (certificate && secure ? 'https' : 'http')
   let closed: Promise<void> | undefined
   return {
-    stsUrl: `${scheme}://${endpoint}`,
+    stsUrl: `${scheme(options.tls === true)}://${endpoint}`,
     endpoint,
-    ossUrl: `${scheme}://${ossEndpoint}`,
+    ossUrl: `${scheme(true)}://${ossEndpoint}`,
     ossEndpoint,
     objects,
     caPath: certificate?.certPath ?? null,

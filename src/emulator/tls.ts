@@ -7,7 +7,7 @@ import { promisify } from 'node:util'
 
 const run = promisify(execFile)
 
-/** A certificate for 127.0.0.1, ::1 and localhost; `certPath` is what NODE_EXTRA_CA_CERTS should name. */
+/** A certificate for 127.0.0.1, ::1, localhost and the extra names; `certPath` is what NODE_EXTRA_CA_CERTS should name. */
 export interface SelfSignedCertificate {
   key: string
   cert: string
@@ -21,7 +21,10 @@ export interface SelfSignedCertificate {
  * directory. node:crypto cannot issue X.509 certificates, hence the openssl child process.
  * Throws an Error with code `ERR_OPENSSL_MISSING` when the openssl command is not installed.
  */
-export async function createSelfSignedCertificate(): Promise<SelfSignedCertificate> {
+export async function createSelfSignedCertificate(
+  dnsNames: readonly string[] = [],
+): Promise<SelfSignedCertificate> {
+  const names = ['localhost', ...dnsNames.filter((n) => /^[a-z0-9.-]+$/.test(n))]
   const dir = await mkdtemp(join(tmpdir(), 'sts-vend-emulator-tls-'))
   const keyPath = join(dir, 'key.pem')
   const certPath = join(dir, 'cert.pem')
@@ -46,7 +49,7 @@ export async function createSelfSignedCertificate(): Promise<SelfSignedCertifica
         '-subj',
         '/CN=sts-vend emulator',
         '-addext',
-        'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost',
+        `subjectAltName=IP:127.0.0.1,IP:::1,${names.map((n) => `DNS:${n}`).join(',')}`,
       ],
       { timeout: 30_000 },
     )

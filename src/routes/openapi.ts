@@ -9,6 +9,7 @@ export function openapiRoutes(): Router {
   const router = Router({ caseSensitive: true, strict: true })
   router.get('/openapi.yaml', (_req: Request, res: Response) => {
     res.setHeader('Content-Type', 'application/yaml; charset=utf-8')
+    res.setHeader('Cache-Control', 'no-store')
     res.status(200).send(text)
   })
   return router

@@ -39,6 +39,8 @@ beforeAll(async () => {
     String(ports.issuer),
     '--emulator-port',
     String(ports.emulator),
+    '--oss-port',
+    '0',
   ])
   await waitForConsoleLine(dev)
   browser = await launchChromium()

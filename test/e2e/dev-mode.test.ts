@@ -8,7 +8,7 @@ import { type CliProcess, freePort, spawnCli } from '../fixtures/processes.ts'
 const exec = promisify(execFile)
 
 let dev: CliProcess
-let ports: { service: number; issuer: number; emulator: number }
+let ports: { service: number; issuer: number; emulator: number; oss: number }
 
 async function waitForCurlLines(proc: CliProcess, timeoutMs = 20_000): Promise<string[]> {
   const deadline = Date.now() + timeoutMs
@@ -25,7 +25,12 @@ async function waitForCurlLines(proc: CliProcess, timeoutMs = 20_000): Promise<s
 }
 
 beforeAll(async () => {
-  ports = { service: await freePort(), issuer: await freePort(), emulator: await freePort() }
+  ports = {
+    service: await freePort(),
+    issuer: await freePort(),
+    emulator: await freePort(),
+    oss: await freePort(),
+  }
   dev = spawnCli([
     'dev',
     '--port',
@@ -34,6 +39,8 @@ beforeAll(async () => {
     String(ports.issuer),
     '--emulator-port',
     String(ports.emulator),
+    '--oss-port',
+    String(ports.oss),
   ])
 }, 30_000)
 
@@ -91,7 +98,17 @@ describe('sts-vend dev', () => {
     const port = await freePort()
     await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', r))
     try {
-      const second = spawnCli(['dev', '--port', String(port), '--issuer-port', '0', '--emulator-port', '0'])
+      const second = spawnCli([
+        'dev',
+        '--port',
+        String(port),
+        '--issuer-port',
+        '0',
+        '--emulator-port',
+        '0',
+        '--oss-port',
+        '0',
+      ])
       const code = await new Promise<number | null>((resolve) => second.child.once('exit', resolve))
       expect(code).toBe(1)
       expect(second.stderr()).toContain('cannot listen')

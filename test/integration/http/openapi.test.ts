@@ -71,6 +71,11 @@ describe('openapi.yaml', () => {
     expect(parse(res.text)).toEqual(document)
   })
 
+  it('when /openapi.yaml is served, then it carries Cache-Control: no-store like every route', async () => {
+    const res = await h.agent().get('/openapi.yaml')
+    expect(res.headers['cache-control']).toBe('no-store')
+  })
+
   it.each(['json', 'appserver', 'credentials-uri', 'aliyun-cli', 'ossbrowser'])(
     'when credentials come in format %s, then the body matches the documented schema',
     async (format) => {
