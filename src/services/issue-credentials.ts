@@ -1,6 +1,6 @@
 // The credential path, in the order it happens: decide (rule → grant), then issue (cache → AssumeRole → audit).
 import type { CompiledRule } from '../policies/index.ts'
-import { renderGrant, selectRule } from '../policies/index.ts'
+import { renderGrant, selectRule, sourceIdentityFor } from '../policies/index.ts'
 import type { CredentialCacheKey } from '../sts/index.ts'
 import type { AssumeRoleInput, Caller, CredentialAsk, Grant, Issued, StsCredentials } from '../types.ts'
 import type { Audit } from './audit.ts'
@@ -24,13 +24,15 @@ export interface RequestFacts {
   clientIp: string
 }
 
-export function assumeRoleInput(grant: Grant): AssumeRoleInput {
+/** The AssumeRole parameters for `grant`, with the SourceIdentity of `subject` (the verified caller). */
+export function assumeRoleInput(grant: Grant, subject: string): AssumeRoleInput {
   return {
     roleArn: grant.roleArn,
     roleSessionName: grant.sessionName,
     policy: grant.policy,
     durationSeconds: grant.durationSeconds,
     ...(grant.externalId === null ? {} : { externalId: grant.externalId }),
+    sourceIdentity: sourceIdentityFor(subject),
   }
 }
 
@@ -81,7 +83,7 @@ export function createIssueCredentials(deps: IssueDeps) {
         externalId: grant.externalId,
         durationSeconds: grant.durationSeconds,
       }
-      const { credentials, cache } = await deps.sts.issue(key, assumeRoleInput(grant))
+      const { credentials, cache } = await deps.sts.issue(key, assumeRoleInput(grant, caller.subject))
       const refreshAfter = new Date(credentials.expiration.getTime() - deps.minRemainingSeconds * 1000)
       const issued: Issued = { grant, credentials, cache, refreshAfter }
       deps.audit.issued(caller, issued, facts)
