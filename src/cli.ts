@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util'
 import { agentCommand } from './commands/agent.ts'
 import { type CliIo, type Command, EXIT, UsageError } from './commands/command.ts'
 import { devCommand } from './commands/dev.ts'
+import { doctorCommand } from './commands/doctor.ts'
 import { emulatorCommand } from './commands/emulator.ts'
 import { explainCommand } from './commands/explain.ts'
 import { tokenCommand } from './commands/token.ts'
@@ -64,6 +65,7 @@ export const COMMANDS: Record<string, Command> = {
   serve,
   'check-config': checkConfig,
   explain: explainCommand,
+  doctor: doctorCommand,
   emulator: emulatorCommand,
   token: tokenCommand,
   agent: agentCommand,
