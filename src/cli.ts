@@ -17,9 +17,10 @@ const serve: Command = {
 
 Starts the service with the config FILE (or $STS_VEND_CONFIG). Its own Alibaba identity comes from the
 standard credential chain (ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET, credentials file, RAM role ARN, ECS RAM
-role, OIDC/RRSA, credentials URI). SIGTERM or SIGINT drains in-flight requests and exits 0.
+role, OIDC/RRSA, credentials URI); before listening it asks STS GetCallerIdentity and refuses to run
+as a root account. SIGTERM or SIGINT drains in-flight requests and exits 0.
 
-Exit codes: 1 invalid config, 2 usage error.`,
+Exit codes: 1 invalid config, cannot listen, or a root account identity; 2 usage error.`,
   async run(argv, io) {
     const { values } = parseArgs({
       args: argv,

@@ -65,7 +65,8 @@ export const devCommand: Command = {
     const issuerPort = portOption(values['issuer-port'], DEV_ISSUER_DEFAULT_PORT, 'issuer-port')
     const emulatorPort = portOption(values['emulator-port'], DEV_EMULATOR_DEFAULT_PORT, 'emulator-port')
 
-    // The service's own identity in dev: the emulator's key for account 1000000000000001.
+    // The service's own identity in dev: RAM user sts-vend of account 1000000000000001 (allowed
+    // sts:AssumeRole, named by the roles' trust policies), never the account's root key.
     io.env['ALIBABA_CLOUD_ACCESS_KEY_ID'] = DEV_ACCESS_KEY.id
     io.env['ALIBABA_CLOUD_ACCESS_KEY_SECRET'] = DEV_ACCESS_KEY.secret
     io.env['ALIBABA_CLOUD_ECS_METADATA_DISABLED'] = 'true'
