@@ -38,6 +38,34 @@ export interface AlibabaStsClientOptions {
   random?: () => number
 }
 
+type StsSdk = InstanceType<typeof StsModule.default>
+
+/**
+ * One GetCallerIdentity, no retries: start-up, /readyz and doctor call it, and each has its own answer
+ * to a failure. Only the classification of an error is kept (its message holds the request URL).
+ */
+async function callerIdentity(sdk: StsSdk): Promise<CallerIdentity> {
+  let body: Record<string, unknown>
+  try {
+    body = { ...(await sdk.getCallerIdentity()).body }
+  } catch (err) {
+    const failure = classifyStsError(err)
+    const options = { reason: `GetCallerIdentity failed: ${failure.code}` }
+    if (failure.kind === 'rejected') throw new UpstreamError(options)
+    throw new UpstreamUnavailable(1, options)
+  }
+  const text = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : '')
+  const identity = {
+    identityType: text('identityType'),
+    arn: text('arn'),
+    accountId: text('accountId'),
+    principalId: text('principalId'),
+  }
+  if (identity.identityType === '' || identity.arn === '')
+    throw new UpstreamUnavailable(1, { reason: 'GetCallerIdentity answer lacks IdentityType or Arn' })
+  return identity
+}
+
 /**
  * Creates the StsClient for Alibaba Cloud STS (`sts.endpoint` over `sts.protocol`, region `sts.region`),
  * with both connectTimeout and readTimeout set, no SDK-level retries (ours: sts.maxAttempts, full jitter,
@@ -90,30 +118,7 @@ export function createAlibabaStsClient(options: AlibabaStsClientOptions): StsCli
     clock: () => now().getTime(),
   })
 
-  // One GetCallerIdentity, no retries: start-up, /readyz and doctor call it, and each has its own answer
-  // to a failure. Only the classification of an error is kept (its message holds the request URL).
-  async function getCallerIdentity(): Promise<CallerIdentity> {
-    let body: Record<string, unknown>
-    try {
-      body = { ...(await sdk.getCallerIdentity()).body }
-    } catch (err) {
-      const failure = classifyStsError(err)
-      const options = { reason: `GetCallerIdentity failed: ${failure.code}` }
-      if (failure.kind === 'rejected') throw new UpstreamError(options)
-      throw new UpstreamUnavailable(1, options)
-    }
-    const text = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : '')
-    const identity = {
-      identityType: text('identityType'),
-      arn: text('arn'),
-      accountId: text('accountId'),
-      principalId: text('principalId'),
-    }
-    if (identity.identityType === '' || identity.arn === '')
-      throw new UpstreamUnavailable(1, { reason: 'GetCallerIdentity answer lacks IdentityType or Arn' })
-    return identity
-  }
-
+  const getCallerIdentity = () => callerIdentity(sdk)
   return {
     getCallerIdentity,
     async assumeRole(input) {
