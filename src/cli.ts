@@ -5,6 +5,7 @@ import { type CliIo, type Command, EXIT, UsageError } from './commands/command.t
 import { denyCommand } from './commands/deny.ts'
 import { devCommand } from './commands/dev.ts'
 import { diffCommand } from './commands/diff.ts'
+import { doctorCommand } from './commands/doctor.ts'
 import { emulatorCommand } from './commands/emulator.ts'
 import { explainCommand } from './commands/explain.ts'
 import { tokenCommand } from './commands/token.ts'
@@ -18,13 +19,14 @@ const serve: Command = {
 
 Starts the service with the config FILE (or $STS_VEND_CONFIG). Its own Alibaba identity comes from the
 standard credential chain (ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET, credentials file, RAM role ARN, ECS RAM
-role, OIDC/RRSA, credentials URI). SIGTERM or SIGINT drains in-flight requests and exits 0. SIGHUP or a
-change of FILE reloads it (issuers and rules; an invalid file keeps the last good config serving).
+role, OIDC/RRSA, credentials URI); before listening it asks STS GetCallerIdentity and refuses to run
+as a root account. SIGTERM or SIGINT drains in-flight requests and exits 0. SIGHUP or a change of FILE
+reloads it (issuers and rules; an invalid file keeps the last good config serving).
 --shadow CANDIDATE also decides every request under CANDIDATE, logs each difference as a
 shadow.decision line and never serves it or calls STS for it.
 
-Exit codes: 0 stopped by SIGTERM or SIGINT, 1 invalid config or cannot listen on server.host:server.port
-(e.g. EADDRINUSE), 2 usage error.`,
+Exit codes: 0 stopped by SIGTERM or SIGINT, 1 invalid config, cannot listen on server.host:server.port
+(e.g. EADDRINUSE), or a root account identity, 2 usage error.`,
   async run(argv, io) {
     const { values } = parseArgs({
       args: argv,
@@ -71,6 +73,7 @@ export const COMMANDS: Record<string, Command> = {
   serve,
   'check-config': checkConfig,
   explain: explainCommand,
+  doctor: doctorCommand,
   emulator: emulatorCommand,
   token: tokenCommand,
   agent: agentCommand,

@@ -126,6 +126,24 @@ export class ServerError extends AppError {
   }
 }
 
+/**
+ * The service's own Alibaba identity is a root account (GetCallerIdentity `IdentityType` Account): it
+ * can't assume roles, and a leaked root key owns the whole account. `serve` exits 1 with `message`.
+ */
+export class RootIdentityRefused extends Error {
+  constructor(readonly arn: string) {
+    super(
+      `the Alibaba identity ${arn} is a root account (IdentityType Account): Alibaba refuses AssumeRole for root accounts and a root AccessKey must never run a service. Use a RAM user allowed sts:AssumeRole, RRSA (OIDC) on ACK, or an ECS RAM role instead`,
+    )
+    this.name = 'RootIdentityRefused'
+  }
+}
+
+/** True for GetCallerIdentity's root type (`Account`, compared case-insensitively). */
+export function isRootIdentityType(identityType: string): boolean {
+  return identityType.trim().toLowerCase() === 'account'
+}
+
 /** `Retry-After` is an integer number of seconds ≥ 1 (design §6.1). */
 export function toRetryAfter(seconds: number): number {
   return Number.isFinite(seconds) ? Math.max(1, Math.ceil(seconds)) : 1

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url'
 import { type AppDeps, createApp, createMetricsApp, type Lifecycle } from './app.ts'
 import { type Config, ConfigError, loadConfig, readConfigFile } from './config/index.ts'
 import { DenyListError } from './denylist/index.ts'
+import { AppError, isRootIdentityType, RootIdentityRefused } from './errors.ts'
 import { listen, urlHost } from './listen.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
@@ -15,7 +16,7 @@ import { createLimiterStores } from './routes/middleware/rate-limit.ts'
 import { safeErrorFields } from './safe-error.ts'
 import { createAudit } from './services/audit.ts'
 import { createAlibabaStsClient, createStsService } from './sts/index.ts'
-import type { StsClient } from './types.ts'
+import type { CallerIdentity, StsClient } from './types.ts'
 
 export interface RunningServer {
   server: Server
@@ -39,6 +40,8 @@ export interface StartOptions {
 
 export interface Adapters {
   deps: AppDeps
+  /** The STS client the app uses (the start-up identity check calls it). */
+  stsClient: StsClient
   lifecycle: Lifecycle
   /** Runtime config, deny list and shadow: what a reload swaps. */
   live: LiveConfig
@@ -122,8 +125,12 @@ export async function buildAdapters(
           try {
             await client.checkIdentity()
             return { ready: true }
-          } catch {
-            return { ready: false, detail: 'identity not resolvable' }
+          } catch (err) {
+            const root = err instanceof RootIdentityRefused
+            return {
+              ready: false,
+              detail: root ? 'root account identity refused' : 'identity not resolvable',
+            }
           }
         },
       },
@@ -133,6 +140,7 @@ export async function buildAdapters(
   }
   return {
     deps,
+    stsClient: client,
     lifecycle,
     live,
     close: async () => {
@@ -140,6 +148,46 @@ export async function buildAdapters(
       await stores.close()
     },
   }
+}
+
+// Start-up must end within 10 s even when STS never answers; the SDK's own timeouts are configurable.
+const IDENTITY_CHECK_MS = 8000
+
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timed out')), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * Asks STS who the service's own identity is, before listening. Throws RootIdentityRefused for a root
+ * account; logs the identity's ARN (`sts.identity`) otherwise. When STS can't answer (unreachable,
+ * refusing the key, too slow), it logs that and returns: the service serves and /readyz fails until STS
+ * answers, as for an unresolvable endpoint.
+ */
+export async function checkServiceIdentity(
+  client: StsClient,
+  logger: Logger,
+): Promise<CallerIdentity | null> {
+  let identity: CallerIdentity
+  try {
+    identity = await within(client.getCallerIdentity(), IDENTITY_CHECK_MS)
+  } catch (err) {
+    const reason = err instanceof AppError ? (err.reason ?? err.code) : 'GetCallerIdentity timed out'
+    logger.warn(
+      { event: 'sts.identity', reason },
+      'own Alibaba identity not checked at start; /readyz fails until STS answers',
+    )
+    return null
+  }
+  if (isRootIdentityType(identity.identityType)) throw new RootIdentityRefused(identity.arn)
+  logger.info(
+    { event: 'sts.identity', arn: identity.arn, identity_type: identity.identityType },
+    'service identity',
+  )
+  return identity
 }
 
 /** The separate `/metrics` listener of `server.metrics.listen`, when configured. */
@@ -172,6 +220,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const logger = options.logger ?? createLogger()
   const { config } = options
   const adapters = await buildAdapters(config, logger, options.stsClient, options.live)
+  try {
+    await checkServiceIdentity(adapters.stsClient, logger)
+  } catch (err) {
+    await adapters.close()
+    throw err
+  }
   const app = createApp({ ...adapters.deps, devIssuer: options.devIssuer })
   // Headers up to 32 KiB so an oversized bearer token reaches our own 8 KiB check (design §6.1).
   // Node checks headersTimeout/requestTimeout only every connectionsCheckingInterval (default 30 s),
@@ -256,6 +310,12 @@ export async function main(
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`sts-vend: ${configPath}: ${err.message}\n`)
+      process.exit(1)
+    }
+    // Never run as a root account: one line saying what to use instead, exit 1, nothing ever listened.
+    if (err instanceof RootIdentityRefused) {
+      process.stderr.write(`sts-vend: refusing to start: ${err.message}\n`)
+      logger.flush()
       process.exit(1)
     }
     // A port in use or not permitted is the operator's to fix: one line, not a stack trace.

@@ -42,6 +42,8 @@ export interface AssumeRoleInput {
   policy: string
   durationSeconds: number
   externalId?: string
+  /** Derived from the verified caller (policies/source-identity.ts): ActionTrail links the session to them. */
+  sourceIdentity?: string
 }
 
 /** What STS returned for one AssumeRole. */
@@ -55,11 +57,25 @@ export interface StsCredentials {
   assumedRoleArn?: string
 }
 
+/** Who the service's own Alibaba identity is (STS GetCallerIdentity). */
+export interface CallerIdentity {
+  /** As STS answers it: `Account` (root), `RAMUser` (older docs: `RamUser`) or `AssumedRoleUser`. */
+  identityType: string
+  arn: string
+  accountId: string
+  principalId: string
+}
+
 /** The STS port. Only src/sts/alibaba-client.ts implements it with the SDK. */
 export interface StsClient {
   /** Throws UpstreamError (our config's fault) or UpstreamUnavailable (STS throttled/down/garbage). */
   assumeRole(input: AssumeRoleInput): Promise<StsCredentials>
-  /** Resolves when the service's own identity can be obtained from the credential chain. */
+  /** Who the service's own identity is. Throws UpstreamError (refused) or UpstreamUnavailable. */
+  getCallerIdentity(): Promise<CallerIdentity>
+  /**
+   * Resolves when the service's own identity can be obtained from the credential chain, STS answers
+   * GetCallerIdentity for it, and it is not a root account (then it throws RootIdentityRefused).
+   */
   checkIdentity(): Promise<void>
 }
 

@@ -179,7 +179,8 @@ export const devCommand: Command = {
   help: HELP,
   async run(argv: string[], io: CliIo) {
     const ports = parseDevArgs(argv)
-    // The service's own identity in dev: the emulator's key for account 1000000000000001.
+    // The service's own identity in dev: RAM user sts-vend of account 1000000000000001 (allowed
+    // sts:AssumeRole, named by the roles' trust policies), never the account's root key.
     io.env['ALIBABA_CLOUD_ACCESS_KEY_ID'] = DEV_ACCESS_KEY.id
     io.env['ALIBABA_CLOUD_ACCESS_KEY_SECRET'] = DEV_ACCESS_KEY.secret
     io.env['ALIBABA_CLOUD_ECS_METADATA_DISABLED'] = 'true'

@@ -15,8 +15,10 @@ const HELP = `Usage: sts-vend emulator [--config FILE] [--port N] [--oss-port N]
 
 Runs a local Alibaba Cloud STS that the official SDKs (@alicloud/sts20150401, @alicloud/credentials)
 use unchanged: ACS3-HMAC-SHA256 and RPC HMAC-SHA1 signatures, the 15-minute date window, nonce replay,
-STS callers (role chaining), accounts, AccessKeys, roles, trust and ExternalId, Alibaba's parameter
-limits and error codes, Throttling.User above throttle.perSecond per account, and injected faults.
+STS callers (role chaining), accounts with root keys, RAM users and roles, AssumeRole's rules (no root
+key; the caller's sts:AssumeRole permission; the role's trust policy with sts:ExternalId), SourceIdentity
+kept through chaining, GetCallerIdentity, Alibaba's parameter limits and error codes, Throttling.User
+above throttle.perSecond per account, and injected faults (on AssumeRole).
 
 Next to STS it runs an OSS endpoint for the buckets and access points of the config: objects in
 memory, V4 signatures (header, presigned URL, PostObject form; V1 only on buckets whose
@@ -35,8 +37,9 @@ and acs:SecureTransport is true on the OSS side:
 Pass the "ca" file as NODE_EXTRA_CA_CERTS to a Node process that must trust it (the @alicloud/credentials
 ram_role_arn provider only speaks https).
 
-  --config FILE   emulator YAML (docs/design.md §10); default: the bundled config with account
-                  1000000000000001 (key LTAIexampleKeyId01 / exampleSecret01, roles oss-app-user and
+  --config FILE   emulator YAML (docs/design.md §10, §14); default: the bundled config with account
+                  1000000000000001 (root key LTAIrootKey0001, RAM user sts-vend with key
+                  LTAIexampleKeyId01 / exampleSecret01 allowed sts:AssumeRole, roles oss-app-user and
                   oss-browser, bucket examplebucket, access point ap-01) and account 1000000000000002
                   (role partner-oss-access, trusting account 1 with ExternalId sts-vend-partner-01,
                   bucket partnerbucket)

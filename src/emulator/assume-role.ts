@@ -1,9 +1,10 @@
-// The AssumeRole action: Alibaba's parameter limits (reference §3), role lookup, trust and ExternalId, the issued session.
+// The AssumeRole action: Alibaba's parameter limits (reference §3), who may call it, role lookup, the trust policy, the issued session.
 import { createHash, randomBytes } from 'node:crypto'
 import type { Caller } from './authenticate.ts'
-import { type EmulatorConfig, findRole } from './config.ts'
+import { type EmulatorConfig, type EmulatorRole, findRole } from './config.ts'
 import { stsError } from './errors.ts'
 import { isPolicyGrammatical } from './policy-grammar.ts'
+import { identityAllows, type TrustSubject, trustAllows } from './ram.ts'
 import type { IssuedSession } from './sessions.ts'
 
 /** The success body, shaped as Alibaba's (reference §2.1). */
@@ -27,6 +28,9 @@ const ROLE_ARN = /^acs:ram::(\d+):(role|user)\/([^/]+)$/
 const MIN_DURATION_SECONDS = 900
 const DEFAULT_DURATION_SECONDS = 3600
 const MAX_POLICY_CHARACTERS = 2048
+// SourceIdentity: Alibaba documents no limit (reference §3); the emulator takes AWS's documented form,
+// 2-64 of letters, digits and _+=,.@- , and answers InvalidParameter.SourceIdentity otherwise.
+const SOURCE_IDENTITY = /^[\w+=,.@-]{2,64}$/
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
 
@@ -47,7 +51,7 @@ export function formatExpiration(date: Date): string {
 }
 
 /** A stable 19-digit role id, as Alibaba's AssumedRoleId starts with. */
-function roleId(accountId: string, roleName: string): string {
+export function roleId(accountId: string, roleName: string): string {
   const digest = createHash('sha256').update(`${accountId}:${roleName.toLowerCase()}`).digest()
   return (10n ** 18n + (digest.readBigUInt64BE(0) % (9n * 10n ** 18n))).toString()
 }
@@ -80,6 +84,9 @@ function validate(params: ReadonlyMap<string, string>): AssumeRoleParameters {
   }
   const externalId = params.get('ExternalId') || null
   if (externalId !== null && !EXTERNAL_ID.test(externalId)) throw stsError('InvalidParameter.ExternalId')
+  const sourceIdentity = params.get('SourceIdentity') || null
+  if (sourceIdentity !== null && !SOURCE_IDENTITY.test(sourceIdentity))
+    throw stsError('InvalidParameter.SourceIdentity')
   // A `:user/` ARN names no role: Alibaba answers EntityNotExist.Role.
   if (arn[2] === 'user') throw stsError('EntityNotExist.Role')
   return {
@@ -89,15 +96,74 @@ function validate(params: ReadonlyMap<string, string>): AssumeRoleParameters {
     durationSeconds,
     policy,
     externalId,
-    sourceIdentity: params.get('SourceIdentity') || null,
+    sourceIdentity,
+  }
+}
+
+/** The SourceIdentity of the new session: a chained session keeps its own, which cannot change. */
+function effectiveSourceIdentity(caller: Caller, asked: string | null): string | null {
+  const inherited = caller.session?.sourceIdentity ?? null
+  if (inherited === null) return asked
+  if (asked !== null && asked !== inherited) {
+    throw stsError(
+      'InvalidParameter.SourceIdentity',
+      'The SourceIdentity of a role session cannot be changed when it assumes another role.',
+    )
+  }
+  return inherited
+}
+
+/**
+ * The caller's own right to call AssumeRole on `roleArn` (Alibaba's documented prerequisites): never a
+ * root account key; a RAM user needs an Allow for sts:AssumeRole in its policy; a role session (chaining)
+ * needs it in its role's policy and in its session policy. Returns who the trust policy must admit.
+ * Both refusals are NoPermission 403, with the message Alibaba gives for each.
+ */
+function authorizeCaller(caller: Caller, roleArn: string, config: EmulatorConfig): TrustSubject {
+  const { user, session } = caller
+  if (session) {
+    const rolePolicy = findRole(config, session.accountId, session.roleName)?.policy ?? null
+    const policies = session.policy === null ? [rolePolicy] : [rolePolicy, parsePolicy(session.policy)]
+    if (!identityAllows(policies, 'sts:AssumeRole', roleArn)) throw stsError('NoPermission')
+    const arn = `acs:ram::${session.accountId}:role/${session.roleName}`
+    return { accountId: session.accountId, arn, service: null }
+  }
+  if (!user) throw stsError('NoPermission', 'Roles may not be assumed by root accounts.')
+  if (!identityAllows([user.policy], 'sts:AssumeRole', roleArn)) throw stsError('NoPermission')
+  return { accountId: caller.accountId, arn: `acs:ram::${caller.accountId}:user/${user.name}`, service: null }
+}
+
+function parsePolicy(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return null
   }
 }
 
 /**
- * Runs AssumeRole for `caller`: validates the parameters with Alibaba's limits and codes, finds the
- * role, checks its trust (caller's account listed; ExternalId equal when the role requires one) and the
- * role's MaxSessionDuration, then mints a session. Throws AlibabaError: MissingParameter.*,
- * InvalidParameter.*, EntityNotExist.Role, NoPermission.
+ * The role's trust policy must admit `who`, with the request's ExternalId and SourceIdentity as condition
+ * keys. Alibaba answers a caller the trust policy does not name (or a wrong ExternalId) with NoPermission
+ * 403 "You are not authorized to do this action. You should be authorized by RAM." (AssumeRole API doc,
+ * "the RAM role's trust policy does not include the caller"), not EntityNotExist or AccessDenied.
+ */
+function assertTrusted(
+  role: EmulatorRole,
+  who: TrustSubject,
+  input: AssumeRoleParameters,
+  sourceIdentity: string | null,
+) {
+  const context: Record<string, string> = {}
+  if (input.externalId !== null) context['sts:ExternalId'] = input.externalId
+  if (sourceIdentity !== null) context['sts:SourceIdentity'] = sourceIdentity
+  if (!trustAllows(role.trustPolicy, who, context)) throw stsError('NoPermission')
+}
+
+/**
+ * Runs AssumeRole for `caller`: validates the parameters with Alibaba's limits and codes, checks the
+ * caller may call it (not root; sts:AssumeRole allowed on the role ARN), finds the role, checks its trust
+ * policy and MaxSessionDuration, then mints a session that keeps the SourceIdentity. Throws AlibabaError:
+ * MissingParameter.*, InvalidParameter.*, EntityNotExist.Role, NoPermission.
  */
 export function assumeRole(
   params: ReadonlyMap<string, string>,
@@ -105,11 +171,11 @@ export function assumeRole(
   ctx: AssumeRoleContext,
 ): { body: AssumeRoleResponseBody; session: IssuedSession } {
   const input = validate(params)
+  const sourceIdentity = effectiveSourceIdentity(caller, input.sourceIdentity)
+  const who = authorizeCaller(caller, `acs:ram::${input.accountId}:role/${input.roleName}`, ctx.config)
   const role = findRole(ctx.config, input.accountId, input.roleName)
   if (!role) throw stsError('EntityNotExist.Role')
-  if (!role.trust.accounts.includes(caller.accountId)) throw stsError('NoPermission')
-  if (role.trust.externalId !== null && input.externalId !== role.trust.externalId)
-    throw stsError('NoPermission')
+  assertTrusted(role, who, input, sourceIdentity)
   if (input.durationSeconds > role.maxSessionDurationSeconds) {
     throw stsError(
       'InvalidParameter.DurationSeconds',
@@ -132,7 +198,7 @@ export function assumeRole(
     assumedRoleId: `${roleId(input.accountId, role.name)}:${input.sessionName}`,
     policy: input.policy,
     externalId: input.externalId,
-    sourceIdentity: input.sourceIdentity ?? caller.session?.sourceIdentity ?? null,
+    sourceIdentity,
     callerAccountId: caller.accountId,
     callerAccessKeyId: caller.accessKeyId,
     issuedAt,

@@ -1,7 +1,7 @@
 // Who is calling: the ACS3 or RPC signature, the date window, the AccessKey or emulator-issued STS token, nonce replay.
 
 import type { StsCall } from './call.ts'
-import { type EmulatorConfig, findAccessKey } from './config.ts'
+import { type EmulatorConfig, type EmulatorUser, findAccessKey } from './config.ts'
 import { stsError } from './errors.ts'
 import type { IssuedSession, SessionStore } from './sessions.ts'
 import { parseAcs3Authorization, unsignedHeaders, verifyAcs3Signature } from './signature-acs3.ts'
@@ -12,6 +12,8 @@ export interface Caller {
   /** The account the caller belongs to: the key's account, or the assumed role's account for STS callers. */
   accountId: string
   accessKeyId: string
+  /** The RAM user whose AccessKey signed the request, else null. */
+  user: EmulatorUser | null
   /** The emulator-issued session when the caller signs with STS credentials (role chaining), else null. */
   session: IssuedSession | null
   signature: 'ACS3' | 'RPC'
@@ -63,7 +65,7 @@ function resolveKey(
   accessKeyId: string,
   securityToken: string | undefined,
   ctx: AuthenticateContext,
-): { secret: string; accountId: string; session: IssuedSession | null } {
+): { secret: string; accountId: string; user: EmulatorUser | null; session: IssuedSession | null } {
   if (accessKeyId.startsWith('STS.')) {
     const session = ctx.sessions.get(accessKeyId)
     if (!session) throw stsError('InvalidAccessKeyId.NotFound')
@@ -76,12 +78,12 @@ function resolveKey(
       )
     }
     if (session.expiration.getTime() <= ctx.now.getTime()) throw stsError('InvalidSecurityToken.Expired')
-    return { secret: session.accessKeySecret, accountId: session.accountId, session }
+    return { secret: session.accessKeySecret, accountId: session.accountId, user: null, session }
   }
   const found = findAccessKey(ctx.config, accessKeyId)
   if (!found) throw stsError('InvalidAccessKeyId.NotFound')
   if (!found.key.active) throw stsError('InvalidAccessKeyId.Inactive')
-  return { secret: found.key.secret, accountId: found.account.id, session: null }
+  return { secret: found.key.secret, accountId: found.account.id, user: found.user, session: null }
 }
 
 function signatureMismatch(stringToSign: string) {
@@ -110,7 +112,8 @@ function authenticateAcs3(call: StsCall, ctx: AuthenticateContext): Caller {
   const verified = verifyAcs3Signature(call, auth, key.secret)
   if (!verified.ok) throw signatureMismatch(verified.stringToSign)
   useNonce(h['x-acs-signature-nonce'] ?? '', ctx)
-  return { accountId: key.accountId, accessKeyId: auth.accessKeyId, session: key.session, signature: 'ACS3' }
+  const { accountId, user, session } = key
+  return { accountId, accessKeyId: auth.accessKeyId, user, session, signature: 'ACS3' }
 }
 
 function authenticateRpc(
@@ -132,7 +135,7 @@ function authenticateRpc(
   const verified = verifyRpcSignature(call.method, params, key.secret)
   if (!verified.ok) throw signatureMismatch(verified.stringToSign)
   useNonce(params.get('SignatureNonce') ?? '', ctx)
-  return { accountId: key.accountId, accessKeyId, session: key.session, signature: 'RPC' }
+  return { accountId: key.accountId, accessKeyId, user: key.user, session: key.session, signature: 'RPC' }
 }
 
 /**

@@ -1,9 +1,10 @@
-// The emulator's YAML config (design §10): accounts, AccessKeys, roles and trust, buckets, access points, throttle, faults.
+// The emulator's YAML config (design §10, §14): accounts with root keys, RAM users and roles with trust policies, buckets, access points, throttle, faults.
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 import { ConfigError, type ConfigProblem, formatPath, parseConfigText } from '../config/index.ts'
 import { faultSchema } from './faults.ts'
 import { isPolicyDocument } from './policy-grammar.ts'
+import { isTrustPolicy, shorthandTrustPolicy } from './ram.ts'
 
 const accountId = z.string().regex(/^\d{16}$/, 'must be a 16-digit account id')
 const policyDocument = z
@@ -22,27 +23,60 @@ const accessKeySchema = z.strictObject({
   active: z.boolean().default(true),
 })
 
-const roleSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9.-]{1,64}$/, 'must be a RAM role name (1-64 of A-Z a-z 0-9 . -)'),
-  // RAM CreateRole: MaxSessionDuration 3600..43200, default 3600.
-  maxSessionDurationSeconds: z.number().int().min(3600).max(43200).default(3600),
-  trust: z.strictObject({
-    accounts: z.array(accountId).min(1, 'name at least one trusted account'),
-    externalId: z
-      .string()
-      .regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2-1224 of letters, digits and _+=,.@:/-')
-      .nullable()
-      .default(null),
-  }),
-  policy: policyDocument.default({
-    Version: '1',
-    Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
-  }),
+const trustPolicyDocument = z
+  .record(z.string(), z.unknown())
+  .refine(
+    (doc) => isTrustPolicy(doc),
+    'must be a RAM trust policy {Version: "1", Statement: [{Effect, Action: "sts:AssumeRole", Principal: {RAM | Service | Federated: [...]}, Condition?}]}',
+  )
+
+// RAM user names: 1-64 of letters, digits and . @ - _ (RAM CreateUser).
+const userSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9.@_-]{1,64}$/, 'must be a RAM user name (1-64 of A-Z a-z 0-9 . @ - _)'),
+  accessKeys: z.array(accessKeySchema).default([]),
+  // The user's permission policy; null: none attached, so nothing is allowed (not even sts:AssumeRole).
+  policy: policyDocument.nullable().default(null),
 })
+
+const roleSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9.-]{1,64}$/, 'must be a RAM role name (1-64 of A-Z a-z 0-9 . -)'),
+    // RAM CreateRole: MaxSessionDuration 3600..43200, default 3600.
+    maxSessionDurationSeconds: z.number().int().min(3600).max(43200).default(3600),
+    // Shorthand for a trust policy naming `acs:ram::<account>:root` for each account, with a
+    // `StringEquals sts:ExternalId` condition when externalId is set.
+    trust: z
+      .strictObject({
+        accounts: z.array(accountId).min(1, 'name at least one trusted account'),
+        externalId: z
+          .string()
+          .regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2-1224 of letters, digits and _+=,.@:/-')
+          .nullable()
+          .default(null),
+      })
+      .optional(),
+    // The role's trust policy exactly as the RAM console shows it.
+    trustPolicy: trustPolicyDocument.optional(),
+    policy: policyDocument.default({
+      Version: '1',
+      Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+    }),
+  })
+  .refine((role) => (role.trust === undefined) !== (role.trustPolicy === undefined), {
+    message: 'give exactly one of trust (shorthand) and trustPolicy',
+    path: ['trustPolicy'],
+  })
+  .transform(({ trust, trustPolicy, ...role }) => ({
+    ...role,
+    trustPolicy: (trustPolicy ??
+      (trust ? shorthandTrustPolicy(trust.accounts, trust.externalId) : {})) as Record<string, unknown>,
+  }))
 
 const accountSchema = z.strictObject({
   id: accountId,
+  // The account's own (root) AccessKeys: they can call GetCallerIdentity, never assume a role.
   accessKeys: z.array(accessKeySchema).default([]),
+  users: z.array(userSchema).default([]),
   roles: z.array(roleSchema).default([]),
 })
 
@@ -79,6 +113,8 @@ export type EmulatorConfigInput = z.input<typeof emulatorConfigSchema>
 export type EmulatorConfig = z.output<typeof emulatorConfigSchema>
 export type EmulatorAccount = EmulatorConfig['accounts'][number]
 export type EmulatorRole = EmulatorAccount['roles'][number]
+export type EmulatorUser = EmulatorAccount['users'][number]
+export type EmulatorAccessKey = EmulatorAccount['accessKeys'][number]
 
 function crossProblems(config: EmulatorConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = []
@@ -89,11 +125,22 @@ function crossProblems(config: EmulatorConfig): ConfigProblem[] {
     if (first !== undefined)
       problems.push({ path: `accounts[${i}].id`, message: `duplicate account (also accounts[${first}])` })
     accounts.set(account.id, i)
-    account.accessKeys.forEach((key, k) => {
-      const where = `accounts[${i}].accessKeys[${k}].id`
+    const checkKey = (key: EmulatorAccessKey, where: string) => {
       const seen = keys.get(key.id)
       if (seen) problems.push({ path: where, message: `duplicate AccessKey id (also ${seen})` })
       else keys.set(key.id, where)
+    }
+    account.accessKeys.forEach((key, k) => {
+      checkKey(key, `accounts[${i}].accessKeys[${k}].id`)
+    })
+    const users = new Set<string>()
+    account.users.forEach((user, u) => {
+      if (users.has(user.name.toLowerCase()))
+        problems.push({ path: `accounts[${i}].users[${u}].name`, message: `duplicate user "${user.name}"` })
+      users.add(user.name.toLowerCase())
+      user.accessKeys.forEach((key, k) => {
+        checkKey(key, `accounts[${i}].users[${u}].accessKeys[${k}].id`)
+      })
     })
     const roles = new Set<string>()
     account.roles.forEach((role, r) => {
@@ -158,14 +205,21 @@ export function loadEmulatorConfigFile(path: string): EmulatorConfig {
   return parseEmulatorConfigText(text)
 }
 
-/** The account owning `accessKeyId`, with the key, or undefined. */
+/**
+ * The account owning `accessKeyId`, with the key and, for a RAM user's key, the user (null for the
+ * account's own root key); undefined when no account has it.
+ */
 export function findAccessKey(
   config: EmulatorConfig,
   accessKeyId: string,
-): { account: EmulatorAccount; key: EmulatorAccount['accessKeys'][number] } | undefined {
+): { account: EmulatorAccount; key: EmulatorAccessKey; user: EmulatorUser | null } | undefined {
   for (const account of config.accounts) {
     const key = account.accessKeys.find((k) => k.id === accessKeyId)
-    if (key) return { account, key }
+    if (key) return { account, key, user: null }
+    for (const user of account.users) {
+      const userKey = user.accessKeys.find((k) => k.id === accessKeyId)
+      if (userKey) return { account, key: userKey, user }
+    }
   }
   return undefined
 }

@@ -7,6 +7,7 @@ export interface LastAssumeRole {
   Policy: string | null
   DurationSeconds: string | null
   ExternalId: string | null
+  SourceIdentity: string | null
 }
 
 export interface CountersSnapshot {
@@ -64,6 +65,7 @@ export function createCallCounters(): CallCounters {
           Policy: params.get('Policy') ?? null,
           DurationSeconds: params.get('DurationSeconds') ?? null,
           ExternalId: params.get('ExternalId') ?? null,
+          SourceIdentity: params.get('SourceIdentity') ?? null,
         }
       }
       let done = false

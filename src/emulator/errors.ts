@@ -53,6 +53,11 @@ export const STS_ERRORS = {
     message: 'The parameter Policy is too long, it must be at most 2048 characters.',
   },
   'InvalidParameter.ExternalId': { status: 400, message: 'The parameter ExternalId is wrongly formed.' },
+  // Undocumented by Alibaba (reference §3): the emulator's code for a malformed or changed SourceIdentity.
+  'InvalidParameter.SourceIdentity': {
+    status: 400,
+    message: 'The parameter SourceIdentity is wrongly formed.',
+  },
   'MissingParameter.RoleArn': {
     status: 400,
     message: 'The input parameter "RoleArn" that is mandatory for processing this request is not supplied.',

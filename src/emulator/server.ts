@@ -8,6 +8,7 @@ import { listen } from '../listen.ts'
 import { type AssumeRoleResponseBody, assumeRole } from './assume-role.ts'
 import { authenticate, createNonceStore } from './authenticate.ts'
 import { callAction, callParameters, parseStsCall, type StsCall } from './call.ts'
+import { callerIdentity } from './caller-identity.ts'
 import { createClock, type EmulatorClock } from './clock.ts'
 import { type EmulatorConfig, type EmulatorConfigInput, parseEmulatorConfig } from './config.ts'
 import { handleControl } from './control.ts'
@@ -69,6 +70,8 @@ export interface Emulator {
 }
 
 const STS_VERSION = '2015-04-01'
+/** The STS actions the emulator answers. */
+const ACTIONS = new Set(['AssumeRole', 'GetCallerIdentity'])
 
 function faultError(fault: Fault): AlibabaError {
   const known = (code: string): code is StsErrorCode => Object.hasOwn(STS_ERRORS, code)
@@ -128,10 +131,10 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
   const throttle = createAccountThrottle(config.throttle.perSecond)
   const closing = new AbortController()
 
-  function dispatch(call: StsCall, params: ReadonlyMap<string, string>, requestId: string) {
+  function dispatch(call: StsCall, params: ReadonlyMap<string, string>, requestId: string, fault?: Fault) {
     const action = callAction(call, params)
     const version = call.headers['x-acs-version'] ?? params.get('Version')
-    if (call.pathname !== '/' || action !== 'AssumeRole' || version !== STS_VERSION)
+    if (call.pathname !== '/' || !ACTIONS.has(action ?? '') || version !== STS_VERSION)
       throw stsError('InvalidAction.NotFound')
     const now = clock.now()
     const caller = authenticate(call, params, { config, sessions, nonces, now })
@@ -141,9 +144,10 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
       // on throttling answers, in milliseconds; the emulator sends the time left in the current window.
       throw stsError('Throttling.User', undefined, { 'x-acs-retry-after': String(admitted.retryAfterMs) })
     }
+    if (action === 'GetCallerIdentity') return callerIdentity(caller, requestId)
     const { body, session } = assumeRole(params, caller, { config, now, requestId })
     sessions.add(session)
-    return body
+    return mutateBody(fault, body)
   }
 
   async function handleAction(req: IncomingMessage, res: ServerResponse, body: Buffer | null) {
@@ -165,8 +169,11 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
       finish(error.code)
       return
     }
-    const finish = counters.begin(callAction(call, params) ?? 'unknown', params)
-    const fault = faults.take()
+    const action = callAction(call, params) ?? 'unknown'
+    const finish = counters.begin(action, params)
+    // Injected faults are for the credential path: they hit AssumeRole only, so the service's identity
+    // checks (GetCallerIdentity at start and in /readyz) never consume a fault a test queued.
+    const fault = action === 'AssumeRole' ? faults.take() : undefined
     if (fault) counters.fault(fault.kind)
     try {
       if (fault?.kind === 'reset') {
@@ -183,7 +190,7 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
       if (fault?.kind === 'throttle' || fault?.kind === 'server_error' || fault?.kind === 'status')
         throw faultError(fault)
       if (fault?.kind === 'delay') await sleep(fault.delayMs ?? 0, undefined, { signal: closing.signal })
-      sendJson(res, 200, mutateBody(fault, dispatch(call, params, requestId)), ids)
+      sendJson(res, 200, dispatch(call, params, requestId, fault), ids)
       finish('success')
     } catch (err) {
       if (closing.signal.aborted) {

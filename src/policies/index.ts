@@ -14,6 +14,7 @@ export type { PolicyDocument, PolicyStatement } from './policy.ts'
 export { renderGrant } from './render.ts'
 export { matchRules, selectRule } from './select.ts'
 export { sanitizeSessionName } from './session-name.ts'
+export { SOURCE_IDENTITY_MAX, sourceIdentityFor } from './source-identity.ts'
 export type { CompiledRule, RuleTrace } from './types.ts'
 
 /**

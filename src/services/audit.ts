@@ -4,6 +4,7 @@ import type { AppError } from '../errors.ts'
 import { formatExpiration } from '../formats/time.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
+import { sourceIdentityFor } from '../policies/index.ts'
 import type { Caller, Issued, StsCredentials } from '../types.ts'
 
 export interface Audit {
@@ -69,6 +70,7 @@ export function createAudit(logger: Logger, metrics?: Pick<Metrics, 'issued' | '
           expiration: formatExpiration(credentials.expiration),
           access_key_id: credentials.accessKeyId,
           sts_request_id: credentials.requestId,
+          source_identity: sourceIdentityFor(caller.subject),
         })
         slot = { ruleId: grant.ruleId, issuer: caller.issuer, subject: caller.subject, logger: bound }
         issuedLoggers.set(credentials, slot)

@@ -1,7 +1,7 @@
 // The credential path, in the order it happens: the ask's shape (400), the rule and its grant (403), the
 // caller's per-subject budget (429), the cache or one AssumeRole (502/503), then the audit line.
 import type { CompiledRule } from '../policies/index.ts'
-import { assertAskShape, renderGrant, selectRule } from '../policies/index.ts'
+import { assertAskShape, renderGrant, selectRule, sourceIdentityFor } from '../policies/index.ts'
 import type { CredentialCacheKey } from '../sts/index.ts'
 import type { AssumeRoleInput, Caller, CredentialAsk, Grant, Issued, StsCredentials } from '../types.ts'
 import type { Audit } from './audit.ts'
@@ -46,13 +46,15 @@ export interface IssueFacts extends RequestFacts {
   budget: SubjectBudget
 }
 
-export function assumeRoleInput(grant: Grant): AssumeRoleInput {
+/** The AssumeRole parameters for `grant`, with the SourceIdentity of `subject` (the verified caller). */
+export function assumeRoleInput(grant: Grant, subject: string): AssumeRoleInput {
   return {
     roleArn: grant.roleArn,
     roleSessionName: grant.sessionName,
     policy: grant.policy,
     durationSeconds: grant.durationSeconds,
     ...(grant.externalId === null ? {} : { externalId: grant.externalId }),
+    sourceIdentity: sourceIdentityFor(subject),
   }
 }
 
@@ -92,7 +94,10 @@ export function createIssueCredentials(deps: IssueDeps) {
     assertAskShape(ask)
     const grant = decide(caller, ask, facts)
     facts.budget.assertWithin()
-    const { credentials, cache } = await deps.sts.issue(cacheKeyOf(caller, grant), assumeRoleInput(grant))
+    const { credentials, cache } = await deps.sts.issue(
+      cacheKeyOf(caller, grant),
+      assumeRoleInput(grant, caller.subject),
+    )
     const refreshAfter = new Date(credentials.expiration.getTime() - deps.minRemainingSeconds * 1000)
     const issued: Issued = { grant, credentials, cache, refreshAfter }
     deps.audit.issued(caller, issued, facts)

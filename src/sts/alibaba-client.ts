@@ -4,9 +4,9 @@ import type CredentialModuleType from '@alicloud/credentials'
 import type * as OpenApiClientType from '@alicloud/openapi-client'
 import type StsModuleType from '@alicloud/sts20150401'
 import type { Config } from '../config/index.ts'
-import { UpstreamUnavailable } from '../errors.ts'
+import { isRootIdentityType, RootIdentityRefused, UpstreamError, UpstreamUnavailable } from '../errors.ts'
 import type { Logger } from '../logger.ts'
-import type { AssumeRoleInput, StsClient } from '../types.ts'
+import type { AssumeRoleInput, CallerIdentity, StsClient } from '../types.ts'
 import { toStsCredentials } from './assume-role-response.ts'
 import { endpointResolves } from './endpoint-resolves.ts'
 import { classifyStsError } from './error-mapping.ts'
@@ -38,6 +38,34 @@ export interface AlibabaStsClientOptions {
   random?: () => number
 }
 
+type StsSdk = InstanceType<typeof StsModule.default>
+
+/**
+ * One GetCallerIdentity, no retries: start-up, /readyz and doctor call it, and each has its own answer
+ * to a failure. Only the classification of an error is kept (its message holds the request URL).
+ */
+async function callerIdentity(sdk: StsSdk): Promise<CallerIdentity> {
+  let body: Record<string, unknown>
+  try {
+    body = { ...(await sdk.getCallerIdentity()).body }
+  } catch (err) {
+    const failure = classifyStsError(err)
+    const options = { reason: `GetCallerIdentity failed: ${failure.code}` }
+    if (failure.kind === 'rejected') throw new UpstreamError(options)
+    throw new UpstreamUnavailable(1, options)
+  }
+  const text = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : '')
+  const identity = {
+    identityType: text('identityType'),
+    arn: text('arn'),
+    accountId: text('accountId'),
+    principalId: text('principalId'),
+  }
+  if (identity.identityType === '' || identity.arn === '')
+    throw new UpstreamUnavailable(1, { reason: 'GetCallerIdentity answer lacks IdentityType or Arn' })
+  return identity
+}
+
 /**
  * Creates the StsClient for Alibaba Cloud STS (`sts.endpoint` over `sts.protocol`, region `sts.region`),
  * with both connectTimeout and readTimeout set, no SDK-level retries (ours: sts.maxAttempts, full jitter,
@@ -45,7 +73,8 @@ export interface AlibabaStsClientOptions {
  * `assumeRole` throws UpstreamError (STS refused: NoPermission, EntityNotExist.*, InvalidParameter.*,
  * key or signature problems; or an untrustworthy answer) or UpstreamUnavailable (throttled, 5xx,
  * network, timeout, unparseable answer, circuit open, rate cap). Throws TypeError for an AssumeRole
- * input without a session Policy: never hand out a role's full rights.
+ * input without a session Policy: never hand out a role's full rights. `getCallerIdentity` is one
+ * GetCallerIdentity call; `checkIdentity` (readiness) also refuses a root account identity.
  */
 export function createAlibabaStsClient(options: AlibabaStsClientOptions): StsClient {
   const { sts, logger } = options
@@ -70,6 +99,7 @@ export function createAlibabaStsClient(options: AlibabaStsClientOptions): StsCli
       policy: input.policy,
       durationSeconds: input.durationSeconds,
       ...(input.externalId === undefined ? {} : { externalId: input.externalId }),
+      ...(input.sourceIdentity === undefined ? {} : { sourceIdentity: input.sourceIdentity }),
     })
     const response = await sdk.assumeRole(request)
     return toStsCredentials(response.body, input, now())
@@ -88,7 +118,9 @@ export function createAlibabaStsClient(options: AlibabaStsClientOptions): StsCli
     clock: () => now().getTime(),
   })
 
+  const getCallerIdentity = () => callerIdentity(sdk)
   return {
+    getCallerIdentity,
     async assumeRole(input) {
       if (typeof input.policy !== 'string' || input.policy.length === 0)
         throw new TypeError('AssumeRole without a session Policy is refused')
@@ -109,6 +141,8 @@ export function createAlibabaStsClient(options: AlibabaStsClientOptions): StsCli
         logger.warn({ event: 'sts.endpoint', code: 'ENOTFOUND' }, 'STS endpoint not resolvable')
         throw new UpstreamUnavailable(1, { reason: 'STS endpoint not resolvable' })
       }
+      const identity = await getCallerIdentity()
+      if (isRootIdentityType(identity.identityType)) throw new RootIdentityRefused(identity.arn)
     },
   }
 }

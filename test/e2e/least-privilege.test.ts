@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
-import { DEV_ACCESS_KEY, VPC_ID_HEADER } from '../../src/emulator/index.ts'
+import { DEV_ACCESS_KEY, DEV_ROOT_ACCESS_KEY, VPC_ID_HEADER } from '../../src/emulator/index.ts'
 import {
   type OssClient,
   ossClient,
@@ -235,8 +235,9 @@ beforeAll(async () => {
   const owner = ossClient({
     url: String(line['oss']),
     bucket: 'examplebucket',
-    accessKeyId: DEV_ACCESS_KEY.id,
-    accessKeySecret: DEV_ACCESS_KEY.secret,
+    // The bucket owner seeds objects with the account's root key; the service's RAM user has no OSS rights.
+    accessKeyId: DEV_ROOT_ACCESS_KEY.id,
+    accessKeySecret: DEV_ROOT_ACCESS_KEY.secret,
     ca,
   })
   await Promise.all([

@@ -5,13 +5,13 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  DEFAULT_EMULATOR_CONFIG,
   DEFAULT_ROLE_ARNS,
   DEV_ACCESS_KEY,
   type Emulator,
   PARTNER_EXTERNAL_ID,
   startEmulator,
 } from '../../src/emulator/index.ts'
+import { CHAIN_HOP_ARN, CHAIN_POLICY, chainingEmulatorConfig } from '../fixtures/chain-config.ts'
 import type { RamRoleArnOutcome, RamRoleArnScenario } from '../fixtures/emulator-ram-role-arn.ts'
 
 const run = promisify(execFile)
@@ -24,7 +24,7 @@ const dev = { accessKeyId: DEV_ACCESS_KEY.id, accessKeySecret: DEV_ACCESS_KEY.se
 
 let emulator: Emulator
 beforeAll(async () => {
-  emulator = await startEmulator({ config: DEFAULT_EMULATOR_CONFIG, tls: true })
+  emulator = await startEmulator({ config: chainingEmulatorConfig(), tls: true })
 })
 afterAll(async () => {
   const caPath = emulator.caPath
@@ -115,8 +115,16 @@ describe('@alicloud/credentials ram_role_arn provider', () => {
         durationSeconds: 7200,
       },
       {
+        name: 'hop',
+        ...dev,
+        roleArn: CHAIN_HOP_ARN,
+        roleSessionName: 'rra-hop',
+        policy: CHAIN_POLICY,
+        durationSeconds: 900,
+      },
+      {
         name: 'chained',
-        chainFrom: 'ok',
+        chainFrom: 'hop',
         roleArn: DEFAULT_ROLE_ARNS.partner,
         roleSessionName: 'rra-chain',
         externalId: PARTNER_EXTERNAL_ID,
@@ -137,7 +145,7 @@ describe('@alicloud/credentials ram_role_arn provider', () => {
     expect(codeIn(outcomes.get('unknown-role'))).toBe('EntityNotExist.Role')
     expect(codeIn(outcomes.get('too-long'))).toBe('InvalidParameter.DurationSeconds')
     expect(outcomes.get('chained')).toMatchObject({ ok: true, providerName: 'ram_role_arn/static_sts' })
-    expect(emulator.counters.snapshot().assumeRoleCalls - before).toBe(9)
+    expect(emulator.counters.snapshot().assumeRoleCalls - before).toBe(10)
   })
 
   it('when the child does not trust the emulator certificate, then TLS refuses the connection', async () => {

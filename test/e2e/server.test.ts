@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/config/index.ts'
 import { createCapturingLogger } from '../../src/logger.ts'
 import { type Adapters, buildAdapters } from '../../src/server.ts'
 import type { StsClient } from '../../src/types.ts'
+import { RAM_USER_IDENTITY } from '../fixtures/fake-sts.ts'
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/
 
@@ -36,6 +37,7 @@ rules:
 
 const unusedSts: StsClient = {
   assumeRole: () => Promise.reject(new Error('STS must not be called by these tests')),
+  getCallerIdentity: () => Promise.resolve(RAM_USER_IDENTITY),
   checkIdentity: () => Promise.resolve(),
 }
 

@@ -116,6 +116,7 @@ describe('sts-vend serve against the STS emulator', () => {
       RoleSessionName: 'app-alice',
       DurationSeconds: '3600',
       ExternalId: null,
+      SourceIdentity: 'alice',
     })
     const policy = JSON.parse(String(last['Policy']))
     expect(JSON.stringify(policy)).toContain('acs:oss:*:*:examplebucket/users/alice/*')
@@ -123,6 +124,14 @@ describe('sts-vend serve against the STS emulator', () => {
       .jsonLines()
       .find((l) => l['event'] === 'credentials.issued' && l['access_key_id'] === body['accessKeyId'])
     expect(line?.['policy_sha256']).toBe(createHash('sha256').update(String(last['Policy'])).digest('hex'))
+    expect(line?.['source_identity']).toBe('alice')
+  })
+
+  it('when the service started with a RAM user key, then it logged that identity’s ARN once', () => {
+    const identities = service.jsonLines().filter((l) => l['event'] === 'sts.identity')
+    expect(identities).toEqual([
+      expect.objectContaining({ arn: 'acs:ram::1000000000000001:user/sts-vend', identity_type: 'RAMUser' }),
+    ])
   })
 
   it('when the rule is cross-account, then the emulator (which enforces the trust) received the ExternalId and issued', async () => {

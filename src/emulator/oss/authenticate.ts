@@ -1,7 +1,7 @@
 // Who signs an OSS request: V1 or V4, in the Authorization header or a presigned URL, with an AccessKey or an emulator-issued STS session.
 import { createHash } from 'node:crypto'
 import { MAX_SKEW_MS } from '../authenticate.ts'
-import { type EmulatorConfig, findAccessKey } from '../config.ts'
+import { type EmulatorConfig, type EmulatorUser, findAccessKey } from '../config.ts'
 import type { IssuedSession, SessionStore } from '../sessions.ts'
 import { OssError } from './errors.ts'
 import { header, type OssRequest, queryValue } from './request.ts'
@@ -20,8 +20,13 @@ export interface OssCaller {
   accessKeyId: string
   /** The account of the AccessKey, or of the assumed role. */
   accountId: string
-  /** The STS session, or null for an account AccessKey (the account itself, with every right on its own resources). */
+  /** The STS session, or null for an AccessKey of the account or of one of its RAM users. */
   session: IssuedSession | null
+  /**
+   * The RAM user whose AccessKey signed, with only what its own policy allows; null for an STS session or
+   * a root key (the account itself, with every right on its own resources).
+   */
+  user: EmulatorUser | null
   scheme: 'v1' | 'v4' | 'v1-presigned' | 'v4-presigned' | 'v1-post' | 'v4-post'
 }
 
@@ -46,7 +51,7 @@ export function resolveSecret(
   accessKeyId: string,
   token: string | undefined,
   ctx: OssAuthContext,
-): { secret: string; accountId: string; session: IssuedSession | null } {
+): { secret: string; accountId: string; session: IssuedSession | null; user: EmulatorUser | null } {
   if (accessKeyId.startsWith('STS.')) {
     const session = ctx.sessions.get(accessKeyId)
     // OSS knows an STS AccessKeyId only together with its token: without one it is an unknown key.
@@ -54,12 +59,12 @@ export function resolveSecret(
       throw new OssError('InvalidAccessKeyId', undefined, { OSSAccessKeyId: accessKeyId })
     if (!signaturesEqual(token, session.securityToken)) throw new OssError('InvalidSecurityToken')
     if (session.expiration.getTime() <= ctx.now.getTime()) throw new OssError('SecurityTokenExpired')
-    return { secret: session.accessKeySecret, accountId: session.accountId, session }
+    return { secret: session.accessKeySecret, accountId: session.accountId, session, user: null }
   }
   const found = findAccessKey(ctx.config, accessKeyId)
   if (!found?.key.active) throw new OssError('InvalidAccessKeyId', undefined, { OSSAccessKeyId: accessKeyId })
   if (token) throw new OssError('InvalidSecurityToken')
-  return { secret: found.key.secret, accountId: found.account.id, session: null }
+  return { secret: found.key.secret, accountId: found.account.id, session: null, user: found.user }
 }
 
 function assertFresh(requestTime: number, ctx: OssAuthContext): void {
@@ -116,7 +121,13 @@ function v1Header(req: OssRequest, target: OssTarget, value: string, ctx: OssAut
   const resource = canonicalizedResource(target.name, target.key, req.query)
   const expected = v1Signature(key.secret, v1StringToSign(req.method, req.headers, resource))
   if (!signaturesEqual(auth.signature, expected)) throw mismatch(auth.accessKeyId, auth.signature)
-  return { accessKeyId: auth.accessKeyId, accountId: key.accountId, session: key.session, scheme: 'v1' }
+  return {
+    accessKeyId: auth.accessKeyId,
+    accountId: key.accountId,
+    session: key.session,
+    user: key.user,
+    scheme: 'v1',
+  }
 }
 
 function v4Header(req: OssRequest, target: OssTarget, value: string, ctx: OssAuthContext): OssCaller {
@@ -138,7 +149,13 @@ function v4Header(req: OssRequest, target: OssTarget, value: string, ctx: OssAut
   if (!verifyV4(input, auth, timestamp, key.secret, auth.signature))
     throw mismatch(auth.accessKeyId, auth.signature)
   assertPayloadHash(req)
-  return { accessKeyId: auth.accessKeyId, accountId: key.accountId, session: key.session, scheme: 'v4' }
+  return {
+    accessKeyId: auth.accessKeyId,
+    accountId: key.accountId,
+    session: key.session,
+    user: key.user,
+    scheme: 'v4',
+  }
 }
 
 function v1Presigned(req: OssRequest, target: OssTarget, ctx: OssAuthContext): OssCaller {
@@ -157,7 +174,13 @@ function v1Presigned(req: OssRequest, target: OssTarget, ctx: OssAuthContext): O
   const resource = canonicalizedResource(target.name, target.key, req.query)
   const expected = v1Signature(key.secret, v1StringToSign(req.method, req.headers, resource, expires))
   if (!signaturesEqual(signature, expected)) throw mismatch(accessKeyId, signature)
-  return { accessKeyId, accountId: key.accountId, session: key.session, scheme: 'v1-presigned' }
+  return {
+    accessKeyId,
+    accountId: key.accountId,
+    session: key.session,
+    user: key.user,
+    scheme: 'v1-presigned',
+  }
 }
 
 function v4Presigned(req: OssRequest, target: OssTarget, ctx: OssAuthContext): OssCaller {
@@ -198,6 +221,7 @@ function v4Presigned(req: OssRequest, target: OssTarget, ctx: OssAuthContext): O
     accessKeyId: credential.accessKeyId,
     accountId: key.accountId,
     session: key.session,
+    user: key.user,
     scheme: 'v4-presigned',
   }
 }

@@ -155,8 +155,9 @@ const denied = (reason: string): OssAuthorization => ({ allowed: false, reason }
  *    policy denies;
  * 2. the session policy is a ceiling on every path: what it does not allow is denied (a session
  *    without one — which sts-vend never asks for — has the role's rights);
- * 3. identity = role policy ∩ session policy, counted only on the role's own account's buckets; an
- *    account AccessKey has every right on its own account's resources; RAM+bucket = identity or the
+ * 3. identity = role policy ∩ session policy, counted only on the role's own account's buckets; a RAM
+ *    user's AccessKey has what the user's policy grants; the account's root AccessKey has every right on
+ *    its own account's resources; RAM+bucket = identity or the
  *    bucket policy (either allowing is enough);
  * 4. through an access point: the bucket policy must delegate to it (allow the request with the
  *    `oss:DataAccessPoint*` / `oss:AccessPointNetworkOrigin` context), the access point policy must
@@ -182,6 +183,11 @@ export function authorizeOss(
     role = rolePolicy ? decide(rolePolicy, action, resources.identity, context) : 'implicit-deny'
     if (caller.session.policy !== null)
       session = decide(parseSessionPolicy(caller.session.policy), action, resources.identity, context)
+  } else if (caller.user) {
+    // A RAM user's AccessKey has what its own policy grants, nothing more (sts:AssumeRole alone grants no OSS).
+    role = caller.user.policy
+      ? decide(caller.user.policy, action, resources.identity, context)
+      : 'implicit-deny'
   } else {
     role = 'allow'
   }
@@ -206,7 +212,9 @@ export function authorizeOss(
     return denied(
       caller.session
         ? 'neither the role policy (in the bucket owner account) nor the bucket policy allows it'
-        : 'the account does not own the bucket and the bucket policy does not allow it',
+        : caller.user
+          ? `neither the policy of RAM user ${caller.user.name} nor the bucket policy allows it`
+          : 'the account does not own the bucket and the bucket policy does not allow it',
     )
   const ap = target.accessPoint
   if (ap) {

@@ -137,7 +137,7 @@ function v1Form(form: PostForm, target: OssTarget, ctx: OssAuthContext): OssCall
   const key = resolveSecret(accessKeyId, form.fields.get('x-oss-security-token'), ctx)
   if (!signaturesEqual(signature, v1Signature(key.secret, policy))) throw mismatch(accessKeyId, signature)
   checkPolicy(policy, form, target, ctx.now, false)
-  return { accessKeyId, accountId: key.accountId, session: key.session, scheme: 'v1-post' }
+  return { accessKeyId, accountId: key.accountId, session: key.session, user: key.user, scheme: 'v1-post' }
 }
 
 /**
@@ -171,6 +171,7 @@ export function authenticatePostObject(form: PostForm, target: OssTarget, ctx: O
     accessKeyId: credential.accessKeyId,
     accountId: key.accountId,
     session: key.session,
+    user: key.user,
     scheme: 'v4-post',
   }
 }

@@ -58,6 +58,7 @@ describe('POST /v1/credentials', () => {
     expect(call.roleSessionName).toBe('app-alice')
     expect(call.durationSeconds).toBe(3600)
     expect(call.externalId).toBeUndefined()
+    expect(call.sourceIdentity).toBe('alice')
     const policy = JSON.parse(call.policy)
     const resources = JSON.stringify(policy.Statement.map((s: { Resource: unknown }) => s.Resource))
     expect(resources).toContain('acs:oss:*:*:examplebucket/users/alice/*')
@@ -75,6 +76,7 @@ describe('POST /v1/credentials', () => {
       expiration: res.body.expiration,
       access_key_id: issued.accessKeyId,
       sts_request_id: issued.requestId,
+      source_identity: 'alice',
       cache: 'miss',
     })
     expect(line?.['policy_sha256']).toMatch(/^[0-9a-f]{64}$/)

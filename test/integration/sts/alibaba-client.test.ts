@@ -9,12 +9,15 @@ import {
   DEFAULT_EMULATOR_CONFIG,
   DEFAULT_ROLE_ARNS,
   DEV_ACCESS_KEY,
+  DEV_ACCOUNT_ID,
+  DEV_ROOT_ACCESS_KEY,
   type Emulator,
   type FaultInput,
   PARTNER_ACCESS_KEY,
   PARTNER_EXTERNAL_ID,
   startEmulator,
 } from '../../../src/emulator/index.ts'
+import { RootIdentityRefused } from '../../../src/errors.ts'
 import { createCapturingLogger } from '../../../src/logger.ts'
 import {
   type AlibabaStsClientOptions,
@@ -65,6 +68,7 @@ afterAll(async () => {
   expect(captured.raw.length).toBeGreaterThan(10)
   const sentinels = [
     DEV_ACCESS_KEY.secret,
+    DEV_ROOT_ACCESS_KEY.secret,
     PARTNER_ACCESS_KEY.secret,
     policy,
     'policy-sentinel-7f3a',
@@ -440,5 +444,43 @@ describe('the service identity from the default credential chain', () => {
     const { result, calls: n } = await counted(() => sts.assumeRole(input))
     expect(result).toMatchObject({ code: 'upstream_unavailable' })
     expect(n).toBe(0)
+  })
+})
+
+describe('GetCallerIdentity and SourceIdentity through the real SDK (design §14)', () => {
+  it('when the service key is a RAM user, then getCallerIdentity answers RAMUser and checkIdentity resolves', async () => {
+    const { sts } = client()
+    await expect(sts.getCallerIdentity()).resolves.toMatchObject({
+      identityType: 'RAMUser',
+      arn: `acs:ram::${DEV_ACCOUNT_ID}:user/sts-vend`,
+      accountId: DEV_ACCOUNT_ID,
+    })
+    await expect(sts.checkIdentity()).resolves.toBeUndefined()
+  })
+
+  it('when the service key is the root account key, then getCallerIdentity answers Account and checkIdentity refuses it', async () => {
+    const { sts } = client({}, { key: DEV_ROOT_ACCESS_KEY })
+    await expect(sts.getCallerIdentity()).resolves.toMatchObject({
+      identityType: 'Account',
+      arn: `acs:ram::${DEV_ACCOUNT_ID}:root`,
+    })
+    const refused = await sts.checkIdentity().catch((err: unknown) => err)
+    expect(refused).toBeInstanceOf(RootIdentityRefused)
+    expect(String((refused as Error).message)).toMatch(/RAM user.*RRSA.*ECS RAM role/)
+    const { result } = await counted(() => sts.assumeRole(input))
+    expect(result).toMatchObject({ code: 'upstream_error' })
+  })
+
+  it('when STS is unreachable, then getCallerIdentity gives upstream_unavailable', async () => {
+    const { sts } = client({ endpoint: '127.0.0.1:9', connectTimeoutMs: 300, readTimeoutMs: 300 })
+    await expect(sts.getCallerIdentity()).rejects.toMatchObject({ code: 'upstream_unavailable' })
+  })
+
+  it('when an AssumeRole carries a SourceIdentity, then the emulator receives it and keeps it in the session', async () => {
+    const { sts } = client()
+    const c = await sts.assumeRole({ ...input, sourceIdentity: 'alice@example.com' })
+    issuedSecrets.push(c.accessKeySecret, c.securityToken)
+    expect(emulator.counters.snapshot().last?.SourceIdentity).toBe('alice@example.com')
+    expect(emulator.sessions.get(c.accessKeyId)?.sourceIdentity).toBe('alice@example.com')
   })
 })

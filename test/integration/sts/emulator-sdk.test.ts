@@ -1,7 +1,6 @@
 // The unmodified @alicloud/sts20150401 client against the emulator: both signers, role chaining, Alibaba's codes, replay.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
-  DEFAULT_EMULATOR_CONFIG,
   DEFAULT_ROLE_ARNS,
   DEV_ACCESS_KEY,
   type Emulator,
@@ -9,6 +8,7 @@ import {
   PARTNER_EXTERNAL_ID,
   startEmulator,
 } from '../../../src/emulator/index.ts'
+import { CHAIN_HOP_ARN, CHAIN_POLICY, chainingEmulatorConfig } from '../../fixtures/chain-config.ts'
 import { StsModule, sdkAssumeRole, sdkClient, startCaptureServer } from '../../fixtures/emulator-sdk.ts'
 import { send } from '../../fixtures/emulator-signer.ts'
 
@@ -28,7 +28,7 @@ const ask = { roleArn: DEFAULT_ROLE_ARNS.appUser, roleSessionName: 'alice', poli
 
 let emulator: Emulator
 beforeAll(async () => {
-  emulator = await startEmulator({ config: DEFAULT_EMULATOR_CONFIG })
+  emulator = await startEmulator({ config: chainingEmulatorConfig() })
 })
 afterAll(() => emulator.close())
 beforeEach(() => {
@@ -52,7 +52,8 @@ describe.each([
   })
 
   it('when the issued STS credentials assume the cross-account role with its ExternalId, then role chaining works', async () => {
-    const first = await sdkAssumeRole(sdkClient(emulator.endpoint, dev, { rpc }), ask)
+    const hop = { ...ask, roleArn: CHAIN_HOP_ARN, policy: CHAIN_POLICY }
+    const first = await sdkAssumeRole(sdkClient(emulator.endpoint, dev, { rpc }), hop)
     if (!first.ok) throw new Error(`unexpected ${first.code}`)
     const c = first.body.credentials!
     const chained = sdkClient(

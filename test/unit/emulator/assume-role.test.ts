@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { assumeRole } from '../../../src/emulator/assume-role.ts'
 import type { Caller } from '../../../src/emulator/authenticate.ts'
-import { parseEmulatorConfig } from '../../../src/emulator/config.ts'
+import { type EmulatorConfig, findAccessKey, parseEmulatorConfig } from '../../../src/emulator/config.ts'
 import {
   DEFAULT_EMULATOR_CONFIG,
   DEFAULT_ROLE_ARNS,
   DEV_ACCESS_KEY,
   DEV_ACCOUNT_ID,
   PARTNER_ACCESS_KEY,
-  PARTNER_ACCOUNT_ID,
   PARTNER_EXTERNAL_ID,
 } from '../../../src/emulator/default-config.ts'
 import { AlibabaError } from '../../../src/emulator/errors.ts'
@@ -16,17 +15,15 @@ import { AlibabaError } from '../../../src/emulator/errors.ts'
 const config = parseEmulatorConfig(DEFAULT_EMULATOR_CONFIG)
 const now = new Date('2026-03-01T10:00:00.250Z')
 const ctx = { config, now, requestId: 'REQ-1' }
-const devCaller: Caller = {
-  accountId: DEV_ACCOUNT_ID,
-  accessKeyId: DEV_ACCESS_KEY.id,
-  session: null,
-  signature: 'ACS3',
+
+/** The caller an AccessKey of `cfg` authenticates as (what authenticate() returns for it). */
+function keyCaller(accessKeyId: string, cfg: EmulatorConfig = config): Caller {
+  const found = findAccessKey(cfg, accessKeyId)
+  if (!found) throw new Error(`no key ${accessKeyId}`)
+  return { accountId: found.account.id, accessKeyId, user: found.user, session: null, signature: 'ACS3' }
 }
-const partnerCaller: Caller = {
-  ...devCaller,
-  accountId: PARTNER_ACCOUNT_ID,
-  accessKeyId: PARTNER_ACCESS_KEY.id,
-}
+const devCaller = keyCaller(DEV_ACCESS_KEY.id)
+const partnerCaller = keyCaller(PARTNER_ACCESS_KEY.id)
 const policy = JSON.stringify({
   Version: '1',
   Statement: [{ Effect: 'Allow', Action: 'oss:GetObject', Resource: 'acs:oss:*:*:examplebucket/a/*' }],
@@ -239,5 +236,171 @@ describe('assumeRole success', () => {
     )
     expect(full.policy).toBeNull()
     expect(full.expiration.getTime() - Date.parse('2026-03-01T10:00:00Z')).toBe(3600_000)
+  })
+})
+
+describe('assumeRole: who may call it (design §14)', () => {
+  const roleTrust = (principal: Record<string, string[]>, condition?: Record<string, unknown>) => ({
+    Version: '1',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Principal: principal,
+        ...(condition ? { Condition: condition } : {}),
+      },
+    ],
+  })
+  const assume = { Version: '1', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] }
+  const world = parseEmulatorConfig({
+    accounts: [
+      {
+        id: DEV_ACCOUNT_ID,
+        accessKeys: [{ id: 'LTAIrootKey0001', secret: 'rootSecret0001' }],
+        users: [
+          { name: 'svc', accessKeys: [{ id: 'LTAIsvcKey0001', secret: 'svcSecret01' }], policy: assume },
+          { name: 'nopolicy', accessKeys: [{ id: 'LTAInoPolicy01', secret: 'noPolicy01' }] },
+          {
+            name: 'other',
+            accessKeys: [{ id: 'LTAIotherKey01', secret: 'otherSecret01' }],
+            policy: {
+              Version: '1',
+              Statement: [
+                { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' },
+                {
+                  Effect: 'Deny',
+                  Action: 'sts:*',
+                  Resource: `acs:ram::${DEV_ACCOUNT_ID}:role/with-external-id`,
+                },
+              ],
+            },
+          },
+        ],
+        roles: [
+          { name: 'by-user', trustPolicy: roleTrust({ RAM: [`acs:ram::${DEV_ACCOUNT_ID}:user/svc`] }) },
+          { name: 'by-account', trustPolicy: roleTrust({ RAM: [`acs:ram::${DEV_ACCOUNT_ID}:root`] }) },
+          { name: 'by-service', trustPolicy: roleTrust({ Service: ['ecs.aliyuncs.com'] }) },
+          {
+            name: 'by-role',
+            trustPolicy: roleTrust({ RAM: [`acs:ram::${DEV_ACCOUNT_ID}:role/by-account`] }),
+          },
+          {
+            name: 'with-external-id',
+            trustPolicy: roleTrust(
+              { RAM: [`acs:ram::${DEV_ACCOUNT_ID}:root`] },
+              { StringEquals: { 'sts:ExternalId': 'ext-0001' } },
+            ),
+          },
+          { name: 'shorthand', trust: { accounts: [DEV_ACCOUNT_ID], externalId: 'ext-0001' } },
+        ],
+      },
+    ],
+  })
+  const wctx = { config: world, now, requestId: 'REQ-2' }
+  const arn = (role: string) => `acs:ram::${DEV_ACCOUNT_ID}:role/${role}`
+  const asks = (role: string, extra: Record<string, string> = {}) =>
+    new Map(Object.entries({ RoleArn: arn(role), RoleSessionName: 'alice', Policy: policy, ...extra }))
+  function outcome(caller: Caller, role: string, extra: Record<string, string> = {}): string {
+    try {
+      assumeRole(asks(role, extra), caller, wctx)
+      return 'success'
+    } catch (err) {
+      if (err instanceof AlibabaError) return `${err.status} ${err.code}: ${err.message}`
+      throw err
+    }
+  }
+  const svc = keyCaller('LTAIsvcKey0001', world)
+  const denied =
+    '403 NoPermission: You are not authorized to do this action. You should be authorized by RAM.'
+
+  it.each<[string, string, string, Record<string, string>, string]>([
+    [
+      'a root account key',
+      'LTAIrootKey0001',
+      'by-account',
+      {},
+      '403 NoPermission: Roles may not be assumed by root accounts.',
+    ],
+    ['a RAM user without sts:AssumeRole', 'LTAInoPolicy01', 'by-account', {}, denied],
+    [
+      'a RAM user whose policy denies the role (trust and ExternalId fine)',
+      'LTAIotherKey01',
+      'with-external-id',
+      { ExternalId: 'ext-0001' },
+      denied,
+    ],
+    ['a RAM user with sts:AssumeRole, named in the trust', 'LTAIsvcKey0001', 'by-user', {}, 'success'],
+    ['a RAM user with sts:AssumeRole, not named in the trust', 'LTAIotherKey01', 'by-role', {}, denied],
+    ['a RAM user of a trusted account (root principal)', 'LTAIotherKey01', 'by-account', {}, 'success'],
+    ['a RAM user asking a role only a service may assume', 'LTAIsvcKey0001', 'by-service', {}, denied],
+    ['the right ExternalId', 'LTAIsvcKey0001', 'with-external-id', { ExternalId: 'ext-0001' }, 'success'],
+    ['a wrong ExternalId', 'LTAIsvcKey0001', 'with-external-id', { ExternalId: 'ext-0002' }, denied],
+    ['no ExternalId where the trust requires one', 'LTAIsvcKey0001', 'with-external-id', {}, denied],
+    [
+      'the shorthand trust with its ExternalId',
+      'LTAIsvcKey0001',
+      'shorthand',
+      { ExternalId: 'ext-0001' },
+      'success',
+    ],
+    ['the shorthand trust without its ExternalId', 'LTAIsvcKey0001', 'shorthand', {}, denied],
+  ])('when %s assumes a role, then the answer is %s', (_, key, role, extra, expected) => {
+    expect(outcome(keyCaller(key, world), role, extra)).toBe(expected)
+  })
+
+  it('when a root account key asks for a role that does not exist, then it is still NoPermission (root is refused first)', () => {
+    expect(outcome(keyCaller('LTAIrootKey0001', world), 'nope')).toMatch(/^403 NoPermission/)
+  })
+
+  it('when a role session chains into a role trusting its role, then it succeeds only if its session policy allows sts:AssumeRole', () => {
+    const first = assumeRole(asks('by-account', { Policy: JSON.stringify(assume) }), svc, wctx).session
+    const chained: Caller = {
+      ...svc,
+      accountId: first.accountId,
+      accessKeyId: first.accessKeyId,
+      user: null,
+      session: first,
+    }
+    expect(outcome(chained, 'by-role', { Policy: policy })).toBe('success')
+    const narrow = assumeRole(asks('by-account'), svc, wctx).session
+    expect(outcome({ ...chained, session: narrow }, 'by-role')).toBe(denied)
+  })
+
+  it('when a session with a SourceIdentity chains, then the new session keeps it and a different one is refused', () => {
+    const first = assumeRole(
+      asks('by-account', { Policy: JSON.stringify(assume), SourceIdentity: 'alice@example.com' }),
+      svc,
+      wctx,
+    )
+    expect(first.body.SourceIdentity).toBe('alice@example.com')
+    const chained: Caller = {
+      ...svc,
+      accountId: DEV_ACCOUNT_ID,
+      accessKeyId: first.session.accessKeyId,
+      user: null,
+      session: first.session,
+    }
+    const kept = assumeRole(asks('by-role'), chained, wctx)
+    expect(kept.session.sourceIdentity).toBe('alice@example.com')
+    expect(kept.body.SourceIdentity).toBe('alice@example.com')
+    expect(outcome(chained, 'by-role', { SourceIdentity: 'alice@example.com' })).toBe('success')
+    expect(outcome(chained, 'by-role', { SourceIdentity: 'mallory' })).toMatch(
+      /^400 InvalidParameter\.SourceIdentity: .*cannot be changed/,
+    )
+  })
+
+  it.each([
+    ['a', false],
+    ['ab', true],
+    ['a'.repeat(64), true],
+    ['a'.repeat(65), false],
+    ['alice+tag=x,y.z@example-1_2', true],
+    ['alice smith', false],
+    ['alice/x', false],
+    ['用户', false],
+  ])('when SourceIdentity is %j, then it is accepted: %s', (value, ok) => {
+    const result = outcome(svc, 'by-user', { SourceIdentity: value })
+    expect(result === 'success').toBe(ok)
+    if (!ok) expect(result).toMatch(/^400 InvalidParameter\.SourceIdentity/)
   })
 })

@@ -26,6 +26,8 @@ describe('emulator config', () => {
   it('when the bundled default is parsed, then it is valid and has the dev key and roles', () => {
     const config = parseEmulatorConfig(DEFAULT_EMULATOR_CONFIG)
     expect(findAccessKey(config, 'LTAIexampleKeyId01')?.account.id).toBe(DEV_ACCOUNT_ID)
+    expect(findAccessKey(config, 'LTAIexampleKeyId01')?.user?.name).toBe('sts-vend')
+    expect(findAccessKey(config, 'LTAIrootKey0001')?.user).toBeNull()
     expect(findRole(config, DEV_ACCOUNT_ID, 'oss-app-user')?.maxSessionDurationSeconds).toBe(3600)
     expect(findRole(config, DEV_ACCOUNT_ID, 'oss-browser')).toBeDefined()
     expect(config.throttle.perSecond).toBe(100)
@@ -78,14 +80,64 @@ faults: [{ kind: throttle, count: 3 }]
       'a trust without accounts',
       'accounts[0].roles[0].trust.accounts',
       (c) => {
-        c.accounts[0]!.roles![0]!.trust.accounts = []
+        const role = c.accounts[0]!.roles![0]!
+        delete role.trustPolicy
+        role.trust = { accounts: [] }
       },
     ],
     [
       'an ExternalId with a space',
       'accounts[0].roles[0].trust.externalId',
       (c) => {
-        c.accounts[0]!.roles![0]!.trust.externalId = 'a b'
+        const role = c.accounts[0]!.roles![0]!
+        delete role.trustPolicy
+        role.trust = { accounts: [DEV_ACCOUNT_ID], externalId: 'a b' }
+      },
+    ],
+    [
+      'a role with both trust and trustPolicy',
+      'accounts[0].roles[0].trustPolicy',
+      (c) => {
+        c.accounts[0]!.roles![0]!.trust = { accounts: [DEV_ACCOUNT_ID] }
+      },
+    ],
+    [
+      'a role with neither trust nor trustPolicy',
+      'accounts[0].roles[0].trustPolicy',
+      (c) => {
+        delete c.accounts[0]!.roles![0]!.trustPolicy
+      },
+    ],
+    [
+      'a trust policy whose Principal is a list (a bucket policy form)',
+      'accounts[0].roles[0].trustPolicy',
+      (c) => {
+        c.accounts[0]!.roles![0]!.trustPolicy = {
+          Version: '1',
+          Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: [DEV_ACCOUNT_ID] }],
+        }
+      },
+    ],
+    [
+      'a trust policy with an unknown Principal kind',
+      'accounts[0].roles[0].trustPolicy',
+      (c) => {
+        c.accounts[0]!.roles![0]!.trustPolicy = {
+          Version: '1',
+          Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: ['x'] } }],
+        }
+      },
+    ],
+    [
+      'a duplicate RAM user',
+      'accounts[0].users[1].name',
+      (c) => void c.accounts[0]!.users!.push({ name: 'STS-VEND' }),
+    ],
+    [
+      "a RAM user key equal to another account's root key",
+      'accounts[1].users[0].accessKeys[0].id',
+      (c) => {
+        c.accounts[1]!.users![0]!.accessKeys![0]!.id = 'LTAIrootKey0001'
       },
     ],
     [

@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
+  accountTrustPolicy,
   DEFAULT_EMULATOR_CONFIG,
   DEFAULT_ROLE_ARNS,
   DEV_ACCESS_KEY,
+  DEV_ACCOUNT_ID,
+  DEV_ROOT_ACCESS_KEY,
   type Emulator,
   type EmulatorConfigInput,
   startEmulator,
@@ -17,10 +20,17 @@ const policy = JSON.stringify({
 })
 const params = { RoleArn: DEFAULT_ROLE_ARNS.appUser, RoleSessionName: 'alice', Policy: policy }
 
+const defaults = structuredClone(DEFAULT_EMULATOR_CONFIG)
+// A role whose own policy allows everything (sts:AssumeRole included): a session of it can chain.
+defaults.accounts[0]?.roles?.push({ name: 'chain-hop', trustPolicy: accountTrustPolicy(DEV_ACCOUNT_ID) })
+const chainPolicy = JSON.stringify({
+  Version: '1',
+  Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: 'acs:ram::*:role/*' }],
+})
 const config: EmulatorConfigInput = {
-  ...structuredClone(DEFAULT_EMULATOR_CONFIG),
+  ...defaults,
   accounts: [
-    ...structuredClone(DEFAULT_EMULATOR_CONFIG.accounts),
+    ...(defaults.accounts ?? []),
     {
       id: '1000000000000003',
       accessKeys: [{ id: 'LTAIdisabledKey03', secret: 'disabledSecret03', active: false }],
@@ -189,7 +199,7 @@ describe('emulator signatures', () => {
   })
 
   it.each([
-    ['another action', { action: 'GetCallerIdentity' }],
+    ['another action', { action: 'GetFederationToken' }],
     ['an unknown action', { action: 'DeleteEverything' }],
   ])('when the request names %s, then the answer is InvalidAction.NotFound', async (_, change) => {
     expect(await codeOf(signAcs3({ ...base, ...change }))).toBe('404 InvalidAction.NotFound')
@@ -207,7 +217,12 @@ describe('emulator signatures', () => {
 
 describe('emulator STS callers (role chaining)', () => {
   async function issue() {
-    const res = await call(signAcs3(base))
+    const params = {
+      RoleArn: `acs:ram::${DEV_ACCOUNT_ID}:role/chain-hop`,
+      RoleSessionName: 'hop',
+      Policy: chainPolicy,
+    }
+    const res = await call(signAcs3({ ...base, params }))
     return res.json?.['Credentials'] as {
       AccessKeyId: string
       AccessKeySecret: string
@@ -254,6 +269,84 @@ describe('emulator STS callers (role chaining)', () => {
     expect(await codeOf(signAcs3({ ...chained(c, c.SecurityToken), date: later }))).toBe(
       '400 InvalidSecurityToken.Expired',
     )
+  })
+})
+
+describe('emulator GetCallerIdentity', () => {
+  const identityOf = async (req: RawRequest) => {
+    const res = await call(req)
+    expect(res.status).toBe(200)
+    return res.json ?? {}
+  }
+  // base is set in beforeAll.
+  const ask = () => ({ ...base, action: 'GetCallerIdentity', params: {} })
+
+  it.each([
+    ['ACS3', signAcs3],
+    ['RPC', signRpc],
+  ])('when a RAM user asks (%s), then the answer is RAMUser with its ARN and ids', async (_, sign) => {
+    const body = await identityOf(sign(ask()))
+    expect(Object.keys(body).sort()).toEqual([
+      'AccountId',
+      'Arn',
+      'IdentityType',
+      'PrincipalId',
+      'RequestId',
+      'UserId',
+    ])
+    expect(body).toMatchObject({
+      IdentityType: 'RAMUser',
+      AccountId: DEV_ACCOUNT_ID,
+      Arn: `acs:ram::${DEV_ACCOUNT_ID}:user/sts-vend`,
+    })
+    expect(body['PrincipalId']).toMatch(/^\d{16}$/)
+    expect(body['UserId']).toBe(body['PrincipalId'])
+  })
+
+  it('when the root account key asks, then the answer is Account with the root ARN', async () => {
+    const body = await identityOf(
+      signAcs3({ ...ask(), accessKeyId: DEV_ROOT_ACCESS_KEY.id, secret: DEV_ROOT_ACCESS_KEY.secret }),
+    )
+    expect(body).toMatchObject({
+      IdentityType: 'Account',
+      AccountId: DEV_ACCOUNT_ID,
+      Arn: `acs:ram::${DEV_ACCOUNT_ID}:root`,
+      PrincipalId: DEV_ACCOUNT_ID,
+      UserId: DEV_ACCOUNT_ID,
+    })
+  })
+
+  it('when a role session asks, then the answer is AssumedRoleUser with RoleId and the assumed-role ARN', async () => {
+    const res = await call(signAcs3(base))
+    const c = res.json?.['Credentials'] as Record<string, string>
+    const assumed = res.json?.['AssumedRoleUser'] as Record<string, string>
+    const body = await identityOf(
+      signAcs3({
+        ...ask(),
+        accessKeyId: c['AccessKeyId'] ?? '',
+        secret: c['AccessKeySecret'] ?? '',
+        securityToken: c['SecurityToken'] ?? '',
+      }),
+    )
+    expect(body).toMatchObject({
+      IdentityType: 'AssumedRoleUser',
+      AccountId: DEV_ACCOUNT_ID,
+      Arn: `acs:ram::${DEV_ACCOUNT_ID}:assumed-role/oss-app-user/alice`,
+      PrincipalId: assumed['AssumedRoleId'],
+    })
+    expect(String(assumed['AssumedRoleId'])).toBe(`${body['RoleId']}:alice`)
+    expect(body['UserId']).toBeUndefined()
+  })
+
+  it('when the root account key asks for a role, then the answer is NoPermission naming root accounts', async () => {
+    const res = await call(
+      signAcs3({ ...base, accessKeyId: DEV_ROOT_ACCESS_KEY.id, secret: DEV_ROOT_ACCESS_KEY.secret }),
+    )
+    expect(res.status).toBe(403)
+    expect(res.json).toMatchObject({
+      Code: 'NoPermission',
+      Message: 'Roles may not be assumed by root accounts.',
+    })
   })
 })
 

@@ -148,6 +148,7 @@ describe('sts service', () => {
         client.calls += 1
         return make(i)
       },
+      getCallerIdentity: () => Promise.reject(new Error('not called')),
       async checkIdentity() {},
     }
     return client

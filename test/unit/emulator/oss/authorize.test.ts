@@ -156,7 +156,8 @@ interface Who {
 
 function callerOf(who: Who): OssCaller {
   const accountId = who.account ?? A
-  if (who.policy === undefined) return { accessKeyId: 'LTAIkey', accountId, session: null, scheme: 'v1' }
+  if (who.policy === undefined)
+    return { accessKeyId: 'LTAIkey', accountId, session: null, user: null, scheme: 'v1' }
   const roleName = who.role ?? 'app'
   const sessionName = who.session ?? 'alice'
   const session: IssuedSession = {
@@ -177,7 +178,7 @@ function callerOf(who: Who): OssCaller {
     issuedAt: new Date(0),
     expiration: new Date(1),
   }
-  return { accessKeyId: 'STS.x', accountId, session, scheme: 'v1' }
+  return { accessKeyId: 'STS.x', accountId, session, user: null, scheme: 'v1' }
 }
 
 const get: OssOperation = { name: 'GetObject', action: 'oss:GetObject', listingPrefix: null }
@@ -461,4 +462,34 @@ describe('OSS authorization', () => {
       expect(ossResources(target)).toEqual({ identity, bucket: bucketArn, accessPoint: apArn })
     },
   )
+})
+
+describe('OSS authorization of a RAM user AccessKey', () => {
+  const userCaller = (policy: unknown): OssCaller => ({
+    accessKeyId: 'LTAIuserKey',
+    accountId: A,
+    session: null,
+    user: { name: 'sts-vend', accessKeys: [], policy: policy as never },
+    scheme: 'v4',
+  })
+  const target = resolveTarget(config, '/bkt1/users/a.txt', '127.0.0.1:1')
+
+  it('when a RAM user holds only sts:AssumeRole, then it gets no OSS rights on its own account bucket', () => {
+    if (!target) throw new Error('no target')
+    const caller = userCaller(
+      doc({ Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: ['acs:ram::*:role/*'] }),
+    )
+    const result = authorizeOss(config, caller, target, get, internet)
+    expect(result).toEqual({
+      allowed: false,
+      reason: 'neither the policy of RAM user sts-vend nor the bucket policy allows it',
+    })
+  })
+
+  it('when a RAM user policy allows GetObject, then GetObject is allowed and PutObject is not', () => {
+    if (!target) throw new Error('no target')
+    const caller = userCaller(doc(allow('oss:GetObject', `acs:oss:*:*:bkt1/*`)))
+    expect(authorizeOss(config, caller, target, get, internet).allowed).toBe(true)
+    expect(authorizeOss(config, caller, target, put, internet).allowed).toBe(false)
+  })
 })

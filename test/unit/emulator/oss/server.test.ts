@@ -5,8 +5,10 @@ import {
   DEFAULT_EMULATOR_CONFIG,
   DEV_ACCESS_KEY,
   DEV_ACCOUNT_ID,
+  DEV_ROOT_ACCESS_KEY,
   type Emulator,
   PARTNER_ACCESS_KEY,
+  PARTNER_ROOT_ACCESS_KEY,
   parseEmulatorConfig,
   SOURCE_IP_HEADER,
   startEmulator,
@@ -269,21 +271,29 @@ describe('OSS authentication', () => {
     },
   )
 
-  it('when the account AccessKey signs, then it reaches its own bucket but not another account’s', async () => {
+  it('when the account root AccessKey signs, then it reaches its own bucket but not another account’s; a RAM user holding only sts:AssumeRole reaches neither', async () => {
     const own = client({
-      AccessKeyId: DEV_ACCESS_KEY.id,
-      AccessKeySecret: DEV_ACCESS_KEY.secret,
+      AccessKeyId: DEV_ROOT_ACCESS_KEY.id,
+      AccessKeySecret: DEV_ROOT_ACCESS_KEY.secret,
       SecurityToken: '',
       Expiration: '',
     })
     expect(await outcome(own.put('anything/at/all', Buffer.from('x')))).toBe('ok')
     const partner = client({
-      AccessKeyId: PARTNER_ACCESS_KEY.id,
-      AccessKeySecret: PARTNER_ACCESS_KEY.secret,
+      AccessKeyId: PARTNER_ROOT_ACCESS_KEY.id,
+      AccessKeySecret: PARTNER_ROOT_ACCESS_KEY.secret,
       SecurityToken: '',
       Expiration: '',
     })
     expect(await outcome(partner.get('anything/at/all'))).toBe('AccessDenied')
+    const serviceUser = client({
+      AccessKeyId: DEV_ACCESS_KEY.id,
+      AccessKeySecret: DEV_ACCESS_KEY.secret,
+      SecurityToken: '',
+      Expiration: '',
+    })
+    expect(await outcome(serviceUser.get('anything/at/all'))).toBe('AccessDenied')
+    expect(await outcome(serviceUser.put('anything/at/all', Buffer.from('y')))).toBe('AccessDenied')
   })
 })
 
