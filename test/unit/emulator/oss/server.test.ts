@@ -7,7 +7,6 @@ import {
   DEV_ACCOUNT_ID,
   DEV_ROOT_ACCESS_KEY,
   type Emulator,
-  PARTNER_ACCESS_KEY,
   PARTNER_ROOT_ACCESS_KEY,
   parseEmulatorConfig,
   SOURCE_IP_HEADER,
