@@ -4,12 +4,14 @@ import type { Store } from 'express-rate-limit'
 import type { TokenVerifier } from './auth/index.ts'
 import type { Config } from './config/index.ts'
 import { MethodNotAllowed, NotFound, toErrorResponse, UpstreamUnavailable } from './errors.ts'
-import { formatAppServerError } from './formats/index.ts'
+import { formatAppServerError, serviceLinks } from './formats/index.ts'
 import type { Logger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
 import { consoleRoutes, consoleSettings } from './routes/console.ts'
 import { queryFormat } from './routes/credential-request.ts'
-import { credentialRoutes } from './routes/credentials.ts'
+import { authenticate, credentialRoutes } from './routes/credentials.ts'
+import { explainDenialRoutes } from './routes/explain-denial.ts'
+import { grantRoutes } from './routes/grants.ts'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { metricsRoutes } from './routes/metrics.ts'
 import { rawJsonBody } from './routes/middleware/body.ts'
@@ -21,7 +23,9 @@ import { securityHeaders } from './routes/middleware/security-headers.ts'
 import { openapiRoutes } from './routes/openapi.ts'
 import { safeErrorFields } from './safe-error.ts'
 import type { Audit } from './services/audit.ts'
+import type { ExplainDenial } from './services/explain-denial.ts'
 import type { IssueCredentials } from './services/issue-credentials.ts'
+import type { ListGrants } from './services/list-grants.ts'
 import type { Simulate } from './services/simulate.ts'
 import type { Caller } from './types.ts'
 
@@ -36,6 +40,9 @@ export interface AppDeps {
   verifier: TokenVerifier
   issueCredentials: IssueCredentials
   simulate: Simulate | null
+  /** GET /v1/grants and POST /v1/explain-denial (issue 20). */
+  listGrants: ListGrants
+  explainDenial: ExplainDenial
   audit: Audit
   metrics: Metrics
   readiness: readonly ReadinessCheck[]
@@ -46,6 +53,8 @@ export interface AppDeps {
 }
 
 const CREDENTIAL_ROUTES = new Set(['/v1/credentials', '/v1/simulate'])
+/** Routes whose 401/403/400/429 write a credentials.denied audit line. */
+const AUDITED_ROUTES = new Set([...CREDENTIAL_ROUTES, '/v1/grants', '/v1/explain-denial'])
 
 /** The routes and their methods; anything else on a known path is 405 with `Allow`, unknown paths 404. */
 function knownRoutes(config: Config, consolePaths: readonly string[]): Map<string, readonly string[]> {
@@ -55,6 +64,8 @@ function knownRoutes(config: Config, consolePaths: readonly string[]): Map<strin
     ['/metrics', ['GET']],
     ['/openapi.yaml', ['GET']],
     ['/v1/credentials', ['GET', 'POST']],
+    ['/v1/grants', ['GET']],
+    ['/v1/explain-denial', ['POST']],
   ])
   if (config.server.simulate) routes.set('/v1/simulate', ['POST'])
   for (const path of consolePaths) routes.set(path, ['GET', 'HEAD'])
@@ -119,16 +130,22 @@ export function createApp(deps: AppDeps): Express {
   app.use(metricsRoutes(metrics))
   app.use(openapiRoutes())
   if (web) app.use(web.router)
+  const readBody = rawJsonBody(config.server.bodyLimitBytes)
+  const perSubject = perSubjectLimit(config.limits, deps.limiterStores?.perSubject)
   app.use(
     '/v1',
     credentialRoutes({
       verifier: deps.verifier,
       issueCredentials: deps.issueCredentials,
       simulate: config.server.simulate ? deps.simulate : null,
-      readBody: rawJsonBody(config.server.bodyLimitBytes),
-      perSubject: perSubjectLimit(config.limits, deps.limiterStores?.perSubject),
+      readBody,
+      perSubject,
+      links: serviceLinks(config.server.publicUrl),
     }),
   )
+  const before = [readBody, authenticate(deps.verifier), perSubject]
+  app.use('/v1', grantRoutes({ listGrants: deps.listGrants, before }))
+  app.use('/v1', explainDenialRoutes({ explainDenial: deps.explainDenial, before }))
 
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new NotFound()))
 
@@ -136,7 +153,7 @@ export function createApp(deps: AppDeps): Express {
     const id = res.locals['requestId'] as string
     const out = toErrorResponse(err, id)
     if (
-      CREDENTIAL_ROUTES.has(req.path) &&
+      AUDITED_ROUTES.has(req.path) &&
       out.error.code !== 'not_found' &&
       out.error.code !== 'method_not_allowed'
     ) {

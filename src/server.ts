@@ -10,7 +10,10 @@ import { createMetrics } from './metrics.ts'
 import { compileRules } from './policies/index.ts'
 import { createLimiterStores } from './routes/middleware/rate-limit.ts'
 import { createAudit } from './services/audit.ts'
+import { createExplainDenial } from './services/explain-denial.ts'
 import { createIssueCredentials } from './services/issue-credentials.ts'
+import { createMemoryIssuedIndex, type IssuedIndex } from './services/issued-index.ts'
+import { createListGrants } from './services/list-grants.ts'
 import { createSimulate } from './services/simulate.ts'
 import { createAlibabaStsClient, createStsService } from './sts/index.ts'
 import type { StsClient } from './types.ts'
@@ -36,12 +39,21 @@ export interface Adapters {
   close(): Promise<void>
 }
 
+export interface AdapterOptions {
+  /** The clock of the credential cache, the issued-credential index and explain-denial (tests move it). */
+  now?: () => Date
+  /** Replaces the in-memory issued-credential index (fleet mode keeps it in Redis). */
+  issuedIndex?: IssuedIndex
+}
+
 /** Builds every adapter the app needs from a validated config: the composition of design §2. */
 export async function buildAdapters(
   config: Config,
   logger: Logger,
   stsClient?: StsClient,
+  options: AdapterOptions = {},
 ): Promise<Adapters> {
+  const clock = options.now ? { now: options.now } : {}
   const metrics = createMetrics({ defaults: true })
   const rules = compileRules(config)
   const verifier = createTokenVerifier(config.issuers, { logger })
@@ -55,7 +67,10 @@ export async function buildAdapters(
         breaker: (state) => metrics.breaker(state),
       },
     })
-  const sts = createStsService({ client, cache: config.cache })
+  const sts = createStsService({ client, cache: config.cache, ...clock })
+  // Twice the cache: an entry outlives its cache slot (it stays until the credential expires, plus a grace).
+  const index =
+    options.issuedIndex ?? createMemoryIssuedIndex({ maxEntries: config.cache.maxEntries * 2, ...clock })
   const audit = createAudit(logger, metrics)
   const stores = await createLimiterStores(config.limits)
   const lifecycle: Lifecycle = { draining: false }
@@ -68,8 +83,11 @@ export async function buildAdapters(
       sts,
       audit,
       minRemainingSeconds: config.cache.minRemainingSeconds,
+      index,
     }),
     simulate: createSimulate({ rules }),
+    listGrants: createListGrants({ rules }),
+    explainDenial: createExplainDenial({ index, ...clock }),
     audit,
     metrics,
     readiness: [

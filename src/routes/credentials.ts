@@ -1,7 +1,7 @@
 // POST/GET /v1/credentials and POST /v1/simulate: adapt the request, call the use case, shape the answer.
 import { type Request, type RequestHandler, Router } from 'express'
 import type { TokenVerifier } from '../auth/index.ts'
-import { formatIssued } from '../formats/index.ts'
+import { formatIssued, type ServiceLinks, serviceLinks } from '../formats/index.ts'
 import { assertAskShape } from '../policies/index.ts'
 import type { IssueCredentials } from '../services/issue-credentials.ts'
 import type { Simulate } from '../services/simulate.ts'
@@ -19,9 +19,12 @@ export interface CredentialRouteDeps {
   readBody: RequestHandler
   /** Counts the caller against its per-subject budget (marks, never answers). */
   perSubject: RequestHandler
+  /** grantsUrl and explainDenialUrl of the json format; default relative paths. */
+  links?: ServiceLinks
 }
 
-function authenticate(verifier: TokenVerifier): RequestHandler {
+/** Verifies the bearer token and puts the Caller in res.locals (401 otherwise). */
+export function authenticate(verifier: TokenVerifier): RequestHandler {
   return async (req, res, next) => {
     res.locals['caller'] = await verifier.verify(req.headersDistinct['authorization'])
     next()
@@ -33,12 +36,12 @@ function authenticate(verifier: TokenVerifier): RequestHandler {
  * grant and the same cached credentials (refreshAfter follows from them), so its body is built once; one
  * slot per grant, reused only while the cache still hands out the very same credentials object.
  */
-function bodySerializer(): (format: Format, issued: Issued) => string {
+function bodySerializer(links: ServiceLinks): (format: Format, issued: Issued) => string {
   const bodies = new WeakMap<Grant, { credentials: StsCredentials; format: Format; json: string }>()
   return (format, issued) => {
     const slot = bodies.get(issued.grant)
     if (slot && slot.credentials === issued.credentials && slot.format === format) return slot.json
-    const json = JSON.stringify(formatIssued(format, issued))
+    const json = JSON.stringify(formatIssued(format, issued, links))
     bodies.set(issued.grant, { credentials: issued.credentials, format, json })
     return json
   }
@@ -52,7 +55,7 @@ function searchOf(req: Request): string {
 export function credentialRoutes(deps: CredentialRouteDeps): Router {
   const router = Router({ caseSensitive: true, strict: true })
   const before = [deps.readBody, authenticate(deps.verifier), deps.perSubject]
-  const serializedBody = bodySerializer()
+  const serializedBody = bodySerializer(deps.links ?? serviceLinks(null))
 
   const credentials: RequestHandler = async (req, res) => {
     const caller = res.locals['caller'] as Caller

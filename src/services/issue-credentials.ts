@@ -4,6 +4,8 @@ import { renderGrant, selectRule } from '../policies/index.ts'
 import type { CredentialCacheKey } from '../sts/index.ts'
 import type { AssumeRoleInput, Caller, CredentialAsk, Grant, Issued, StsCredentials } from '../types.ts'
 import type { Audit } from './audit.ts'
+import type { IssuedIndex } from './issued-index.ts'
+import { ruleTarget } from './simulate.ts'
 
 export interface CredentialIssuer {
   issue(
@@ -17,6 +19,8 @@ export interface IssueDeps {
   sts: CredentialIssuer
   audit: Audit
   minRemainingSeconds: number
+  /** Remembers every credential served (hit or miss) for explain-denial; none: nothing is kept. */
+  index?: IssuedIndex
 }
 
 export interface RequestFacts {
@@ -49,8 +53,32 @@ function memoizable(rule: CompiledRule, ask: CredentialAsk): boolean {
   )
 }
 
+/** Writes one served credential into the index: who got it, under which rule, and what it grants. */
+function indexer(deps: IssueDeps): ((caller: Caller, issued: Issued) => Promise<void>) | null {
+  const { index } = deps
+  if (!index) return null
+  const targets = new Map(deps.rules.map((rule) => [rule.id, ruleTarget(rule)]))
+  return async (caller, { grant, credentials }) => {
+    const target = targets.get(grant.ruleId)
+    if (!target) return
+    await index.record({
+      accessKeyId: credentials.accessKeyId,
+      issuer: caller.issuer,
+      subject: caller.subject,
+      rule: grant.ruleId,
+      target,
+      prefix: grant.oss.prefix,
+      access: grant.oss.access,
+      policy: grant.policy,
+      policySha256: grant.policySha256,
+      expiration: credentials.expiration,
+    })
+  }
+}
+
 export function createIssueCredentials(deps: IssueDeps) {
   const defaultGrants = new WeakMap<Caller, Map<string, Grant>>()
+  const remember = indexer(deps)
   return {
     /** Chooses the rule and renders the grant. Throws AccessDenied (403) or InvalidRequest (400). */
     decide(caller: Caller, ask: CredentialAsk, facts: RequestFacts): Grant {
@@ -85,6 +113,7 @@ export function createIssueCredentials(deps: IssueDeps) {
       const refreshAfter = new Date(credentials.expiration.getTime() - deps.minRemainingSeconds * 1000)
       const issued: Issued = { grant, credentials, cache, refreshAfter }
       deps.audit.issued(caller, issued, facts)
+      if (remember) await remember(caller, issued)
       return issued
     },
   }
