@@ -5,6 +5,7 @@ import { type CliIo, type Command, EXIT, UsageError } from './commands/command.t
 import { devCommand } from './commands/dev.ts'
 import { emulatorCommand } from './commands/emulator.ts'
 import { explainCommand } from './commands/explain.ts'
+import { explainDenialCommand } from './commands/explain-denial.ts'
 import { tokenCommand } from './commands/token.ts'
 import { ConfigError, loadConfigFile } from './config/index.ts'
 
@@ -64,6 +65,7 @@ export const COMMANDS: Record<string, Command> = {
   serve,
   'check-config': checkConfig,
   explain: explainCommand,
+  'explain-denial': explainDenialCommand,
   emulator: emulatorCommand,
   token: tokenCommand,
   agent: agentCommand,

@@ -82,7 +82,6 @@ const serverSchema = z.strictObject({
   publicUrl: z
     .string()
     .regex(/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/, 'must be an http(s) URL without query or fragment')
-    .transform((u) => u.replace(/\/+$/, ''))
     .nullable()
     .default(null),
 })
