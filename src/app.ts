@@ -145,7 +145,7 @@ export function createApp(deps: AppDeps): Express {
   )
   const before = [readBody, authenticate(deps.verifier), perSubject]
   app.use('/v1', grantRoutes({ listGrants: deps.listGrants, before }))
-  app.use('/v1', explainDenialRoutes({ explainDenial: deps.explainDenial, before }))
+  app.use('/v1', explainDenialRoutes({ explainDenial: deps.explainDenial, audit, before }))
 
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new NotFound()))
 

@@ -2,15 +2,18 @@
 // limited like /v1/credentials; the body is validated here, the answer comes from services/explain-denial.
 import { type Request, type RequestHandler, Router } from 'express'
 import { z } from 'zod'
-import { InvalidRequest } from '../errors.ts'
+import { InvalidRequest, NotFound } from '../errors.ts'
+import type { Audit } from '../services/audit.ts'
 import { type ExplainDenial, readQuestion } from '../services/explain-denial.ts'
 import type { Caller } from '../types.ts'
 import { parseQuery } from './credential-request.ts'
+import { clientIpOf } from './middleware/client-ip.ts'
 import { assertSubjectWithinLimit } from './middleware/rate-limit.ts'
 import { sendJson } from './send-json.ts'
 
 export interface ExplainDenialRouteDeps {
   explainDenial: ExplainDenial
+  audit: Pick<Audit, 'explained'>
   /** The credential routes' chain: body limit, authentication, per-subject counting. */
   before: readonly RequestHandler[]
 }
@@ -69,8 +72,18 @@ export function explainDenialRoutes(deps: ExplainDenialRouteDeps): Router {
     })
     // Before the lookup: someone probing AccessKeyIds is limited even though every miss is a 404.
     assertSubjectWithinLimit(res)
-    const answer = await deps.explainDenial(caller, asked)
-    sendJson(res, 200, JSON.stringify(answer))
+    const ctx = { requestId: res.locals['requestId'] as string, clientIp: clientIpOf(req) }
+    const line = { accessKeyId: asked.accessKeyId, action: asked.action }
+    try {
+      const answer = await deps.explainDenial(caller, asked)
+      deps.audit.explained(caller, { ...line, layer: answer.layer, rule: answer.rule }, ctx)
+      sendJson(res, 200, JSON.stringify(answer))
+    } catch (err) {
+      // Someone asking about keys that are not theirs leaves a trace (the answer itself reveals nothing).
+      if (err instanceof NotFound)
+        deps.audit.explained(caller, { ...line, layer: 'not_found', rule: null }, ctx)
+      throw err
+    }
   })
   return router
 }

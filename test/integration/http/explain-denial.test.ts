@@ -13,6 +13,7 @@ let issuer: TestIssuer
 let config: Config
 let sts: RecordingSts
 let adapters: Adapters
+let lines: Record<string, unknown>[]
 let app: ReturnType<typeof createApp>
 let offsetMs = 0
 const now = () => new Date(Date.now() + offsetMs)
@@ -23,7 +24,9 @@ beforeAll(async () => {
     raw.server.publicUrl = 'https://sts.example.test/'
   })
   sts = createRecordingSts()
-  adapters = await buildAdapters(config, createCapturingLogger('info').logger, sts, { now })
+  const captured = createCapturingLogger('info')
+  lines = captured.lines
+  adapters = await buildAdapters(config, captured.logger, sts, { now })
   app = createApp(adapters.deps)
 })
 afterAll(async () => {
@@ -67,6 +70,14 @@ describe('POST /v1/explain-denial', () => {
     })
     expect(res.body.reason).toContain('upload-only')
     expect(res.body.fix).toContain('read-write-delete')
+    expect(
+      lines.find((l) => l['event'] === 'denial.explained' && l['request_id'] === res.headers['x-request-id']),
+    ).toMatchObject({
+      sub: 'alice',
+      layer: 'session-policy',
+      rule: 'app-users',
+      action: 'oss:DeleteObject',
+    })
     expect(sts.calls.length).toBe(calls)
   })
 
@@ -138,6 +149,10 @@ x-oss-security-token:CAIS
     expect(theirs.body.error).toBe('not_found')
     expect(theirs.body.error_description).toBe(unknown.body.error_description)
     expect(JSON.stringify(theirs.body)).not.toContain('app-users')
+    // The probe leaves a trace for the operator, naming who asked, never the key's owner or rule.
+    const line = lines.find((l) => l['request_id'] === theirs.body.request_id)
+    expect(line).toMatchObject({ event: 'denial.explained', sub: 'bob', layer: 'not_found', rule: null })
+    expect(line?.['access_key_id']).toBe(creds['accessKeyId'])
   })
 
   it('when the same subject comes from another issuer’s rule set, then only (issuer, subject) together own a key', async () => {
