@@ -10,6 +10,8 @@ import { startTestIssuer, type TestIssuer } from '../../fixtures/test-issuer.ts'
 import { ALICE, baselineConfig } from './harness.ts'
 
 let issuer: TestIssuer
+/** A second trusted issuer whose tokens may carry the same `sub`. */
+let other: TestIssuer
 let config: Config
 let sts: RecordingSts
 let adapters: Adapters
@@ -20,8 +22,11 @@ const now = () => new Date(Date.now() + offsetMs)
 
 beforeAll(async () => {
   issuer = await startTestIssuer()
+  other = await startTestIssuer()
   config = baselineConfig(issuer, (raw) => {
     raw.server.publicUrl = 'https://sts.example.test/'
+    raw.issuers.push({ ...raw.issuers[0], id: 'other', issuer: other.issuer, jwksUri: other.jwksUri })
+    raw.rules.push({ ...raw.rules[0], id: 'other-users', issuer: 'other' })
   })
   sts = createRecordingSts()
   const captured = createCapturingLogger('info')
@@ -32,6 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await adapters.close()
   await issuer.close()
+  await other.close()
 })
 
 async function vend(claims: Record<string, unknown>, body: Record<string, unknown> = {}) {
@@ -155,12 +161,15 @@ x-oss-security-token:CAIS
     expect(line?.['access_key_id']).toBe(creds['accessKeyId'])
   })
 
-  it('when the same subject comes from another issuer’s rule set, then only (issuer, subject) together own a key', async () => {
+  it('when the same sub comes from another trusted issuer, then 404: (issuer, subject) together own a key', async () => {
     const creds = await vend(ALICE)
-    const res = await explain(
-      { ...ALICE, sub: 'alice2' },
-      { accessKeyId: creds['accessKeyId'], action: 'oss:GetObject', key: 'users/alice/a' },
-    )
+    const token = await other.sign(ALICE)
+    const own = await request(app).post('/v1/credentials').set('Authorization', `Bearer ${token}`).send({})
+    expect(own.body.rule).toBe('other-users')
+    const res = await request(app)
+      .post('/v1/explain-denial')
+      .set('Authorization', `Bearer ${token}`)
+      .send({ accessKeyId: creds['accessKeyId'], action: 'oss:GetObject', key: 'users/alice/a' })
     expect(res.status).toBe(404)
   })
 
