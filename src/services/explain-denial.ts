@@ -110,6 +110,11 @@ const AUTH_CODES: Readonly<Record<string, { meaning: string; fix: string }>> = {
   },
 }
 
+/** The table's own entry for `key` (never an inherited property such as `constructor`). */
+function lookup<T>(table: Readonly<Record<string, T>>, key: string | null | undefined): T | undefined {
+  return key !== null && key !== undefined && Object.hasOwn(table, key) ? table[key] : undefined
+}
+
 const ACTION = /^oss:[A-Za-z]{1,64}$/
 const objectActions: ReadonlySet<string> = new Set(OBJECT_ACTIONS)
 
@@ -220,15 +225,17 @@ function outsideAnswer(
   const on = asked.key === null ? '' : ` on ${JSON.stringify(asked.key)}`
   const notes = networkNotes(statement)
   const parts = [
-    `the grant of rule ${entry.rule} allows ${asked.action}${on}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}, so OSS refused it outside the session policy`,
+    statement
+      ? `the grant of rule ${entry.rule} allows ${asked.action}${on}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}, so OSS refused it outside the session policy`
+      : `OSS refused the request before evaluating any policy (the grant of rule ${entry.rule} would not allow ${asked.action}${on} either)`,
   ]
-  const ec = facts?.ec ? KNOWN_EC[facts.ec] : undefined
-  const code = facts?.code ? AUTH_CODES[facts.code] : undefined
+  const ec = lookup(KNOWN_EC, facts?.ec)
+  const code = lookup(AUTH_CODES, facts?.code)
   if (facts?.ec) parts.push(`EC ${facts.ec}: ${ec?.meaning ?? 'not a code sts-vend knows'}`)
   if (code) parts.push(`${facts?.code}: ${code.meaning}`)
   if (!ec && !code)
     parts.push(
-      `check the role’s own RAM policy, the bucket policy, ${entry.target.accessPoint ? 'the access point policy and its network origin, ' : ''}the request’s source IP and HTTPS, and that the token had not expired`,
+      `check the role's own RAM policy, the bucket policy, ${entry.target.accessPoint ? 'the access point policy and its network origin, ' : ''}the request's source IP and HTTPS, and that the token had not expired`,
     )
   if (facts?.requestId) parts.push(`OSS RequestId ${facts.requestId}`)
   const generic = `${notes.length > 0 ? `send the request ${notes.join(' and ')}; if it was, ` : ''}ask the administrator to allow ${asked.action} in the role's policy and the bucket${entry.target.accessPoint ? ' and access point' : ''} policy`
@@ -260,14 +267,18 @@ export function createExplainDenial(deps: { index: IssuedIndex; now?: () => Date
       }
     const policy = JSON.parse(entry.policy) as PolicyDocument
     const decision = evaluatePolicy(withoutNetworkConditions(policy), request)
-    const beforePolicy = asked.facts?.code ? asked.facts.code in AUTH_CODES : false
+    const beforePolicy = lookup(AUTH_CODES, asked.facts?.code) !== undefined
     if (decision.decision !== 'allow' && !beforePolicy)
       return {
         layer: 'session-policy',
         ...base,
         ...sessionPolicyAnswer(entry, policy, { ...asked, bucket, key }),
       }
-    const statement = decision.statement === null ? undefined : policy.Statement[decision.statement]
+    // Refused before any policy (authentication): no allowing statement when the grant lacks it too.
+    const statement =
+      decision.decision === 'allow' && decision.statement !== null
+        ? policy.Statement[decision.statement]
+        : undefined
     return { layer: 'outside-session-policy', ...base, ...outsideAnswer(entry, base, statement, asked.facts) }
   }
 }
