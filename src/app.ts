@@ -10,12 +10,14 @@ import {
   toErrorResponse,
   UpstreamUnavailable,
 } from './errors.ts'
-import { formatAppServerError } from './formats/index.ts'
+import { formatAppServerError, serviceLinks } from './formats/index.ts'
 import type { Logger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
 import { consoleRoutes, consoleSettings } from './routes/console.ts'
 import { queryFormat } from './routes/credential-request.ts'
-import { credentialRoutes } from './routes/credentials.ts'
+import { authenticate, credentialRoutes } from './routes/credentials.ts'
+import { explainDenialRoutes } from './routes/explain-denial.ts'
+import { grantRoutes } from './routes/grants.ts'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { metricsRoutes } from './routes/metrics.ts'
 import { rawJsonBody } from './routes/middleware/body.ts'
@@ -27,7 +29,9 @@ import { securityHeaders } from './routes/middleware/security-headers.ts'
 import { openapiRoutes } from './routes/openapi.ts'
 import { safeErrorFields } from './safe-error.ts'
 import type { Audit } from './services/audit.ts'
+import type { ExplainDenial } from './services/explain-denial.ts'
 import type { IssueCredentials } from './services/issue-credentials.ts'
+import type { ListGrants } from './services/list-grants.ts'
 import type { Simulate } from './services/simulate.ts'
 
 export interface Lifecycle {
@@ -41,6 +45,9 @@ export interface AppDeps {
   verifier: TokenVerifier
   issueCredentials: IssueCredentials
   simulate: Simulate | null
+  /** GET /v1/grants and POST /v1/explain-denial (issue 20). */
+  listGrants: ListGrants
+  explainDenial: ExplainDenial
   audit: Audit
   metrics: Metrics
   readiness: readonly ReadinessCheck[]
@@ -70,6 +77,8 @@ export function metricsOnMainPort(config: Config, token: string | undefined): bo
   const m = config.server.metrics
   return m.listen === undefined && (token !== undefined || m.unauthenticated)
 }
+/** Routes whose 401/403/400/429 write a credentials.denied audit line. */
+const AUDITED_ROUTES = new Set([...CREDENTIAL_ROUTES, '/v1/grants', '/v1/explain-denial'])
 
 /** The routes and their methods; anything else on a known path is 405 with `Allow`, unknown paths 404. */
 function knownRoutes(deps: AppDeps, consolePaths: readonly string[]): Routes {
@@ -78,6 +87,8 @@ function knownRoutes(deps: AppDeps, consolePaths: readonly string[]): Routes {
     ['/readyz', ['GET', 'HEAD']],
     ['/openapi.yaml', ['GET']],
     ['/v1/credentials', ['GET', 'POST']],
+    ['/v1/grants', ['GET']],
+    ['/v1/explain-denial', ['POST']],
   ])
   if (metricsOnMainPort(deps.config, deps.metricsToken)) routes.set('/metrics', ['GET'])
   if (deps.config.server.simulate) routes.set('/v1/simulate', ['POST'])
@@ -164,16 +175,22 @@ function mountRoutes(app: Express, deps: AppDeps, console: ReturnType<typeof con
   if (metricsOnMainPort(config, deps.metricsToken)) app.use(metricsRoutes(deps.metrics, deps.metricsToken))
   app.use(openapiRoutes())
   if (console) app.use(console.router)
+  const readBody = rawJsonBody(config.server.bodyLimitBytes)
+  const perSubject = perSubjectLimit(config.limits, deps.limiterStores?.perSubject)
   app.use(
     '/v1',
     credentialRoutes({
       verifier: deps.verifier,
       issueCredentials: deps.issueCredentials,
       simulate: config.server.simulate ? deps.simulate : null,
-      readBody: rawJsonBody(config.server.bodyLimitBytes),
-      perSubject: perSubjectLimit(config.limits, deps.limiterStores?.perSubject),
+      readBody,
+      perSubject,
+      links: serviceLinks(config.server.publicUrl),
     }),
   )
+  const before = [readBody, authenticate(deps.verifier), perSubject]
+  app.use('/v1', grantRoutes({ listGrants: deps.listGrants, before }))
+  app.use('/v1', explainDenialRoutes({ explainDenial: deps.explainDenial, audit: deps.audit, before }))
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -234,7 +251,8 @@ function errorHandler(deps: { logger: Logger; audit: Audit | null }) {
     const id = res.locals.requestId
     const out = toErrorResponse(err, id)
     const credentialRoute = CREDENTIAL_ROUTES.has(res.locals.route)
-    if (credentialRoute && out.error.code !== 'not_found' && out.error.code !== 'method_not_allowed') {
+    const audited = AUDITED_ROUTES.has(res.locals.route)
+    if (audited && out.error.code !== 'not_found' && out.error.code !== 'method_not_allowed') {
       deps.audit?.denied(out.error, {
         requestId: id,
         clientIp: clientIpOf(req),

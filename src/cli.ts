@@ -8,6 +8,7 @@ import { diffCommand } from './commands/diff.ts'
 import { doctorCommand } from './commands/doctor.ts'
 import { emulatorCommand } from './commands/emulator.ts'
 import { explainCommand } from './commands/explain.ts'
+import { explainDenialCommand } from './commands/explain-denial.ts'
 import { tokenCommand } from './commands/token.ts'
 import { ConfigError, loadConfigFile } from './config/index.ts'
 
@@ -25,8 +26,8 @@ reloads it (issuers and rules; an invalid file keeps the last good config servin
 --shadow CANDIDATE also decides every request under CANDIDATE, logs each difference as a
 shadow.decision line and never serves it or calls STS for it.
 
-Exit codes: 0 stopped by SIGTERM or SIGINT, 1 invalid config, cannot listen on server.host:server.port
-(e.g. EADDRINUSE), or a root account identity, 2 usage error.`,
+Exit codes: 0 stopped by SIGTERM or SIGINT; 1 invalid config or cannot listen on server.host:server.port
+(e.g. EADDRINUSE) or a root account identity; 2 usage error.`,
   async run(argv, io) {
     const { values } = parseArgs({
       args: argv,
@@ -74,6 +75,7 @@ export const COMMANDS: Record<string, Command> = {
   'check-config': checkConfig,
   explain: explainCommand,
   doctor: doctorCommand,
+  'explain-denial': explainDenialCommand,
   emulator: emulatorCommand,
   token: tokenCommand,
   agent: agentCommand,

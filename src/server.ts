@@ -15,6 +15,8 @@ import { sha256Hex } from './reload/watch.ts'
 import { createLimiterStores } from './routes/middleware/rate-limit.ts'
 import { safeErrorFields } from './safe-error.ts'
 import { createAudit } from './services/audit.ts'
+import { createExplainDenial } from './services/explain-denial.ts'
+import { createMemoryIssuedIndex, type IssuedIndex } from './services/issued-index.ts'
 import { createAlibabaStsClient, createStsService } from './sts/index.ts'
 import type { CallerIdentity, StsClient } from './types.ts'
 
@@ -70,13 +72,21 @@ export function metricsToken(config: Config): string | undefined {
   return token
 }
 
+export interface AdapterOptions extends LiveOptions {
+  /** The clock of the credential cache, the issued-credential index and explain-denial (tests move it). */
+  now?: () => Date
+  /** Replaces the in-memory issued-credential index (fleet mode keeps it in Redis). */
+  issuedIndex?: IssuedIndex
+}
+
 /** Builds every adapter the app needs from a validated config: the composition of design §2. */
 export async function buildAdapters(
   config: Config,
   logger: Logger,
   stsClient?: StsClient,
-  liveOptions: LiveOptions = {},
+  options: AdapterOptions = {},
 ): Promise<Adapters> {
+  const clock = options.now ? { now: options.now } : {}
   const metrics = createMetrics({ defaults: true })
   const token = metricsToken(config)
   const client =
@@ -89,9 +99,12 @@ export async function buildAdapters(
         breaker: (state) => metrics.breaker(state),
       },
     })
-  const sts = createStsService({ client, cache: config.cache })
+  const sts = createStsService({ client, cache: config.cache, ...clock })
+  // Twice the cache: an entry outlives its cache slot (it stays until the credential expires, plus a grace).
+  const index =
+    options.issuedIndex ?? createMemoryIssuedIndex({ maxEntries: config.cache.maxEntries * 2, ...clock })
   const audit = createAudit(logger, metrics)
-  const live = await startLiveConfig(config, { logger, sts, audit, metrics }, liveOptions)
+  const live = await startLiveConfig(config, { logger, sts, audit, metrics, index }, options)
   const verifier = live.holder.verifier
   const stores = await createLimiterStores(config.limits)
   const lifecycle: Lifecycle = { draining: false }
@@ -101,6 +114,8 @@ export async function buildAdapters(
     verifier,
     issueCredentials: live.issueCredentials,
     simulate: live.holder.simulate,
+    listGrants: live.listGrants,
+    explainDenial: createExplainDenial({ index, ...clock }),
     readyInfo: () => ({ config: live.info() }),
     audit,
     metrics,

@@ -108,6 +108,12 @@ const serverSchema = z.strictObject({
   simulate: z.boolean().default(true),
   requestTimeoutMs: positiveInt.default(15000),
   metrics: metricsSchema.default({ unauthenticated: false }),
+  /** This service's own base URL as clients reach it (https://sts.example.com); null: links are relative paths. */
+  publicUrl: z
+    .string()
+    .regex(/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/, 'must be an http(s) URL without query or fragment')
+    .nullable()
+    .default(null),
 })
 
 const stsSchema = z.strictObject({
@@ -301,6 +307,7 @@ const ruleSchema = z.strictObject({
     })
     .default({ default: 3600, max: 3600 })
     .refine((d) => d.default <= d.max, 'default must not exceed max'),
+  selectable: z.boolean().default(false),
 })
 
 const consoleSchema = z.strictObject({

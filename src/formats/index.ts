@@ -3,14 +3,15 @@ import type { Format, Issued } from '../types.ts'
 import { formatAliyunCli } from './aliyun-cli.ts'
 import { formatAppServer } from './appserver.ts'
 import { formatCredentialsUri } from './credentials-uri.ts'
-import { formatJson } from './json.ts'
+import { formatJson, type ServiceLinks } from './json.ts'
 import { formatOssbrowser } from './ossbrowser.ts'
 
 export { formatAppServerError } from './appserver.ts'
+export { type ServiceLinks, serviceLinks } from './json.ts'
 export { ossbrowserPrivilege } from './ossbrowser.ts'
 export { formatExpiration } from './time.ts'
 
-const FORMATTERS: Record<Format, (issued: Issued) => object> = {
+const FORMATTERS: Record<Format, (issued: Issued, links: ServiceLinks) => object> = {
   json: formatJson,
   appserver: formatAppServer,
   'credentials-uri': formatCredentialsUri,
@@ -18,6 +19,7 @@ const FORMATTERS: Record<Format, (issued: Issued) => object> = {
   ossbrowser: formatOssbrowser,
 }
 
-export function formatIssued(format: Format, issued: Issued): object {
-  return FORMATTERS[format](issued)
+/** `links` go into the json and ossbrowser bodies (grantsUrl, explainDenialUrl). */
+export function formatIssued(format: Format, issued: Issued, links: ServiceLinks): object {
+  return FORMATTERS[format](issued, links)
 }

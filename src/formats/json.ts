@@ -1,4 +1,4 @@
-// `json`: our own clients and ali-oss (stsToken = securityToken). Exactly the fields of design §6.1.
+// `json`: our own clients and ali-oss (stsToken = securityToken). Exactly the fields of design §6.1 and §14.
 import type { Issued } from '../types.ts'
 import { formatExpiration } from './time.ts'
 
@@ -21,9 +21,28 @@ export interface JsonCredentials {
   prefix: string
   access: string
   rule: string
+  /** Where to ask what else this token may get (GET) and why OSS refused these credentials (POST). */
+  grantsUrl: string
+  explainDenialUrl: string
 }
 
-export function formatJson({ grant, credentials, refreshAfter }: Issued): JsonCredentials {
+/** The links of the `json` format: absolute from `server.publicUrl`, else relative paths (never from Host). */
+export interface ServiceLinks {
+  grantsUrl: string
+  explainDenialUrl: string
+}
+
+export function serviceLinks(publicUrl: string | null): ServiceLinks {
+  const base = publicUrl === null ? '' : publicUrl.replace(/\/+$/, '')
+  return { grantsUrl: `${base}/v1/grants`, explainDenialUrl: `${base}/v1/explain-denial` }
+}
+
+const RELATIVE_LINKS = serviceLinks(null)
+
+export function formatJson(
+  { grant, credentials, refreshAfter }: Issued,
+  links: ServiceLinks = RELATIVE_LINKS,
+): JsonCredentials {
   return {
     accessKeyId: credentials.accessKeyId,
     accessKeySecret: credentials.accessKeySecret,
@@ -37,5 +56,7 @@ export function formatJson({ grant, credentials, refreshAfter }: Issued): JsonCr
     prefix: grant.oss.prefix,
     access: grant.oss.access,
     rule: grant.ruleId,
+    grantsUrl: links.grantsUrl,
+    explainDenialUrl: links.explainDenialUrl,
   }
 }

@@ -1,6 +1,6 @@
 // `ossbrowser`: the json fields, the preset path and the authorization code the ossbrowser logon accepts.
 import type { Issued, OssGrant } from '../types.ts'
-import { formatJson } from './json.ts'
+import { formatJson, type ServiceLinks } from './json.ts'
 import { formatExpiration } from './time.ts'
 
 /** The UI privilege ossbrowser shows for a grant; OSS enforces the real limits. */
@@ -16,7 +16,7 @@ export function ossbrowserPrivilege(access: OssGrant['access']): 'readOnly' | 'r
   }
 }
 
-export function formatOssbrowser(issued: Issued) {
+export function formatOssbrowser(issued: Issued, links?: ServiceLinks) {
   const { grant, credentials } = issued
   const presetPath = `oss://${grant.oss.bucket}/${grant.oss.prefix}`
   // ossbrowser refuses an STS code unless id, secret, stoken, privilege, expiration and osspath are all set;
@@ -33,7 +33,7 @@ export function formatOssbrowser(issued: Issued) {
     eptpl: `https://${grant.oss.endpoint}`,
   }
   return {
-    ...formatJson(issued),
+    ...formatJson(issued, links),
     presetPath,
     authorizationCode: Buffer.from(JSON.stringify(code), 'utf8').toString('base64'),
   }

@@ -60,3 +60,8 @@ export function selectRule(
     })
   return { rule, trace }
 }
+
+/** Every rule of the caller's issuer whose conditions all hold, in rule order (for discovery: GET /v1/grants). */
+export function matchingRules(rules: readonly CompiledRule[], caller: Caller): CompiledRule[] {
+  return rules.filter((r) => r.issuerId === caller.issuerId && evaluate(r, caller).matched)
+}

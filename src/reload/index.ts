@@ -13,6 +13,8 @@ import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import type { Audit } from '../services/audit.ts'
 import type { IssueCredentials } from '../services/issue-credentials.ts'
+import type { IssuedIndex } from '../services/issued-index.ts'
+import type { ListGrants } from '../services/list-grants.ts'
 import { createShadow, type ShadowDecider } from '../services/shadow.ts'
 import type { CredentialCacheKey, StsService } from '../sts/index.ts'
 import { createReloadMetrics, type ReloadMetrics } from './metrics.ts'
@@ -34,6 +36,7 @@ export interface LiveConfig {
   denyList: DenyList
   metrics: ReloadMetrics
   issueCredentials: IssueCredentials
+  listGrants: ListGrants
   /** For /readyz's body. */
   info(): { generation: number; sha256: string }
   /** Everything a reload needs besides the file. */
@@ -66,7 +69,7 @@ export function loadShadow(path: string, logger: Logger, metrics: ReloadMetrics)
 /** Builds generation 1 from a validated config. Throws ConfigError or DenyListError. */
 export async function startLiveConfig(
   config: Config,
-  deps: { logger: Logger; sts: StsService; audit: Audit; metrics: Metrics },
+  deps: { logger: Logger; sts: StsService; audit: Audit; metrics: Metrics; index?: IssuedIndex },
   options: LiveOptions = {},
 ): Promise<LiveConfig> {
   const { logger, sts, audit } = deps
@@ -86,7 +89,8 @@ export async function startLiveConfig(
     holder,
     denyList,
     metrics,
-    issueCredentials: holder.issueCredentials(denyList, { sts, audit }),
+    issueCredentials: holder.issueCredentials(denyList, { sts, audit, index: deps.index }),
+    listGrants: holder.listGrants(denyList),
     info: () => ({ generation: holder.current().generation, sha256: holder.current().sha256 }),
     parts: { logger, sts, audit, shadowPath: options.shadowPath },
     close: () => denyList.close(),

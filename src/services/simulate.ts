@@ -7,12 +7,14 @@ import {
   DENIAL_REASONS,
   evaluatePolicy,
   hostCidr,
-  LISTING_ACTIONS,
   matchRules,
   OBJECT_ACTIONS,
+  type OssTarget,
+  ossRequest,
   type PolicyDocument,
   type RuleTrace,
   renderGrant,
+  roleAccount,
 } from '../policies/index.ts'
 import type { Caller, CredentialAsk, Grant } from '../types.ts'
 
@@ -81,7 +83,6 @@ export type Simulate = (
 
 const CHECKS_MAX = 50
 const objectActions: ReadonlySet<string> = new Set(OBJECT_ACTIONS)
-const listingActions: ReadonlySet<string> = new Set(LISTING_ACTIONS)
 
 /** 400 for a malformed check (validated before any rule decision, like the request's own fields). */
 function assertChecks(checks: readonly SimulateCheck[]): void {
@@ -115,41 +116,27 @@ function detailOf(err: AccessDenied): string {
   return err.reason ?? 'access_denied'
 }
 
-/** The account that owns the role: the bucket's owner, for the resource ARN of a bucket check. */
-function roleAccount(rule: CompiledRule): string {
-  return /^acs:ram::(\d+):role\//.exec(rule.config.roleArn)?.[1] ?? '*'
+/** Where the rule's grants point, for building the request OSS would authorize. */
+export function ruleTarget(rule: CompiledRule): OssTarget {
+  return {
+    bucket: rule.bucket,
+    accessPoint: rule.config.oss.accessPoint ?? null,
+    region: rule.region,
+    account: roleAccount(rule.config.roleArn),
+  }
 }
 
 function evaluateCheck(
   rule: CompiledRule,
-  grant: Grant,
   policy: PolicyDocument,
   check: SimulateCheck,
   clientIp: string,
 ): SimulateCheckResult {
-  const bucket = check.bucket ?? grant.oss.bucket
-  const ap = rule.config.oss.accessPoint
-  // Through the access point alias, OSS authorizes the access point ARN; any other name is a bucket.
-  const bucketResource =
-    ap && bucket === ap.alias
-      ? `acs:oss:${rule.region}:${ap.accountId}:accesspoint/${ap.name}`
-      : `acs:oss:${rule.region}:${roleAccount(rule)}:${bucket}`
-  const objectBase = ap && bucket === ap.alias ? `${bucketResource}/object/` : `${bucketResource}/`
-  const sourceIp = hostCidr(check.sourceIp ?? clientIp)?.replace(/\/\d+$/, '')
-  const context: Record<string, string> = {
-    'acs:SecureTransport': check.secureTransport === false ? 'false' : 'true',
-  }
-  if (sourceIp !== undefined) context['acs:SourceIp'] = sourceIp
-  let key: string | null = null
-  let resource = bucketResource
-  if (objectActions.has(check.action)) {
-    key = check.key ?? ''
-    resource = objectBase + key
-  } else if (listingActions.has(check.action)) {
-    key = check.key ?? ''
-    context['oss:Prefix'] = key
-  }
-  const result = evaluatePolicy(policy, { action: check.action, resource, context })
+  const { request, bucket, key } = ossRequest(ruleTarget(rule), {
+    ...check,
+    sourceIp: check.sourceIp ?? clientIp,
+  })
+  const result = evaluatePolicy(policy, request)
   return {
     action: check.action,
     bucket,
@@ -200,7 +187,7 @@ export function createSimulate(deps: { rules: readonly CompiledRule[] }): Simula
       policyLength: grant.policy.length,
       worstCaseLength: rule.worstCaseLength,
       rules: trace,
-      checks: checks.map((check) => evaluateCheck(rule, grant, policy, check, ctx.clientIp)),
+      checks: checks.map((check) => evaluateCheck(rule, policy, check, ctx.clientIp)),
     }
   }
 }

@@ -96,6 +96,15 @@ beforeAll(async () => {
           access: 'ossbrowser',
         },
       },
+      {
+        id: 'shared-read',
+        issuer: 'corp',
+        when: { groups: { contains: 'ossbrowser' } },
+        roleArn: DEFAULT_ROLE_ARNS.browser,
+        sessionName: 'sr-${sub}',
+        selectable: true,
+        oss: { bucket: 'examplebucket', region: 'cn-hangzhou', prefix: 'shared/${sub}/', access: 'read' },
+      },
     ],
   })
   service = await startServer({ config, logger: log.logger })
@@ -208,6 +217,39 @@ describe.skipIf(SKIP_BROWSER)('the web console in Chromium', () => {
     expect(await page.getByRole('button', { name: 'Sign in', exact: true }).isVisible()).toBe(true)
     await screenshot(page, 'console-signed-out')
     expect(log.raw.join('\n')).not.toContain(bearer())
+    await context.close()
+  }, 90_000)
+
+  it('when alice signs in, then the page lists her grants in rule order and she can pick the selectable one', async () => {
+    const context = await newLoopbackContext(browser)
+    const { page, bearer } = await signIn(context, 'alice')
+    const grants = page.getByRole('region', { name: 'What you may ask for' })
+    await expect.poll(() => grants.isVisible(), { timeout: STEP_TIMEOUT_MS }).toBe(true)
+    const items = grants.getByRole('listitem')
+    await expect.poll(() => items.count(), { timeout: STEP_TIMEOUT_MS }).toBe(2)
+    expect(await items.nth(0).textContent()).toContain('ossbrowser-users')
+    await expect.poll(() => items.nth(0).textContent(), { timeout: STEP_TIMEOUT_MS }).toContain('in use')
+    expect(await items.nth(1).textContent()).toContain('shared/alice/')
+
+    await page.getByRole('button', { name: 'Use this grant: shared-read' }).click()
+    await expect
+      .poll(() => page.locator('[data-summary="rule"]').textContent(), { timeout: STEP_TIMEOUT_MS })
+      .toBe('shared-read')
+    expect(await page.locator('[data-summary="prefix"]').textContent()).toBe('shared/alice/')
+    expect(await page.locator('[data-summary="access"]').textContent()).toBe('read')
+    expect(await items.nth(1).textContent()).toContain('in use')
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('grant-title')
+    // What the page shows is what the API lists for the same token.
+    const listed = await fetch(`${service.url}/v1/grants`, {
+      headers: { Authorization: `Bearer ${bearer()}` },
+    })
+    const body = (await listed.json()) as { grants: { rule: string; selectable: boolean }[] }
+    expect(body.grants.map((g) => [g.rule, g.selectable])).toEqual([
+      ['ossbrowser-users', false],
+      ['shared-read', true],
+    ])
+    expect(await seriousViolations(page)).toEqual([])
+    await screenshot(page, 'console-grants')
     await context.close()
   }, 90_000)
 

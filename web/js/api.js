@@ -1,4 +1,4 @@
-// The one sts-vend call the console makes: GET /v1/credentials?format=ossbrowser, and what its errors mean to a person.
+// The sts-vend calls the console makes: GET /v1/credentials?format=ossbrowser and GET /v1/grants, and what errors mean to a person.
 
 /**
  * The `ossbrowser` format of design §6.1.
@@ -63,26 +63,98 @@ function seconds(value) {
 }
 
 /**
- * Asks sts-vend for the caller's credentials in the ossbrowser format. Never throws: a refusal or a
- * network failure comes back as a Problem.
- * @param {string} token the bearer token (an ID token from the issuer, or a dev token)
- * @returns {Promise<GrantResult>}
+ * One entry of GET /v1/grants (design §14).
+ * @typedef {object} GrantSummary
+ * @property {string} rule
+ * @property {string} [bucket]
+ * @property {{ name: string, alias: string }} [accessPoint]
+ * @property {string} region
+ * @property {string} prefix
+ * @property {string} access
+ * @property {{ default: number, max: number }} durationSeconds
+ * @property {string[]} formats
+ * @property {boolean} selectable
  */
-export async function fetchGrant(token) {
-  /** @type {Response} */
-  let res
+
+/** @typedef {{ grants: GrantSummary[], problem?: undefined } | { grants?: undefined, problem: Problem }} GrantsResult */
+
+/** @param {unknown} body @returns {body is { grants: GrantSummary[] }} */
+function isGrantList(body) {
+  if (typeof body !== 'object' || body === null) return false
+  const grants = /** @type {Record<string, unknown>} */ (body)['grants']
+  return (
+    Array.isArray(grants) &&
+    grants.every(
+      (g) =>
+        typeof g === 'object' &&
+        g !== null &&
+        typeof g.rule === 'string' &&
+        typeof g.prefix === 'string' &&
+        typeof g.access === 'string' &&
+        typeof g.selectable === 'boolean',
+    )
+  )
+}
+
+/** @param {string} path @param {string} token @returns {Promise<Response | null>} null: unreachable */
+async function get(path, token) {
   try {
-    res = await fetch('/v1/credentials?format=ossbrowser', {
+    return await fetch(path, {
       headers: { Authorization: `Bearer ${token}` },
       cache: 'no-store',
       credentials: 'omit',
     })
   } catch {
-    return { problem: { kind: 'network', status: 0, code: null, requestId: null, retryAfter: null } }
+    return null
   }
+}
+
+const NETWORK_PROBLEM = /** @type {Problem} */ ({
+  kind: 'network',
+  status: 0,
+  code: null,
+  requestId: null,
+  retryAfter: null,
+})
+
+/**
+ * Asks sts-vend for the caller's credentials in the ossbrowser format, for `rule` when given (a
+ * selectable grant the person picked). Never throws: a refusal or a network failure comes back as a Problem.
+ * @param {string} token the bearer token (an ID token from the issuer, or a dev token)
+ * @param {string | null} [rule]
+ * @returns {Promise<GrantResult>}
+ */
+export async function fetchGrant(token, rule = null) {
+  const query = new URLSearchParams({ format: 'ossbrowser' })
+  if (rule !== null) query.set('rule', rule)
+  const res = await get(`/v1/credentials?${query}`, token)
+  if (!res) return { problem: NETWORK_PROBLEM }
   /** @type {unknown} */
   const body = await res.json().catch(() => null)
   if (res.ok && isGrant(body)) return { grant: body }
+  return { problem: problemOf(res, body) }
+}
+
+/**
+ * The grants the caller may ask for (GET /v1/grants), in rule order. Never throws.
+ * @param {string} token
+ * @returns {Promise<GrantsResult>}
+ */
+export async function fetchGrants(token) {
+  const res = await get('/v1/grants', token)
+  if (!res) return { problem: NETWORK_PROBLEM }
+  /** @type {unknown} */
+  const body = await res.json().catch(() => null)
+  if (res.ok && isGrantList(body)) return { grants: body.grants }
+  return { problem: problemOf(res, body) }
+}
+
+/**
+ * @param {Response} res
+ * @param {unknown} body
+ * @returns {Problem}
+ */
+function problemOf(res, body) {
   const record =
     typeof body === 'object' && body !== null ? /** @type {Record<string, unknown>} */ (body) : {}
   const code = typeof record['error'] === 'string' ? record['error'] : null
@@ -101,13 +173,11 @@ export async function fetchGrant(token) {
             ? 'unavailable'
             : 'failed'
   return {
-    problem: {
-      kind,
-      status: res.status,
-      code,
-      requestId,
-      retryAfter: seconds(res.headers.get('retry-after')),
-    },
+    kind,
+    status: res.status,
+    code,
+    requestId,
+    retryAfter: seconds(res.headers.get('retry-after')),
   }
 }
 

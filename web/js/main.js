@@ -1,11 +1,12 @@
 // The console page: sign in (OIDC with PKCE, or a dev user), show the grant, copy fields; all state in memory.
-import { describeProblem, fetchGrant } from './api.js'
+import { describeProblem, fetchGrant, fetchGrants } from './api.js'
 import { DEV_USERS, devToken } from './dev.js'
 import { logonFields, summaryFields, timeLeft } from './fields.js'
 import { beginSignIn, completeSignIn, decodeClaims, forgetPending, isCallback, SignInError } from './oidc.js'
 
 /** @typedef {import('./api.js').OssbrowserGrant} OssbrowserGrant */
 /** @typedef {import('./api.js').Problem} Problem */
+/** @typedef {import('./api.js').GrantSummary} GrantSummary */
 
 /**
  * What /console/config.json says.
@@ -23,6 +24,9 @@ const MASK = '•••••••••••• (hidden)'
 const session = {
   /** @type {string | null} */ token: null,
   /** @type {OssbrowserGrant | null} */ grant: null,
+  /** The rule the person picked, or null for what a plain request gets. */
+  /** @type {string | null} */ rule: null,
+  /** @type {GrantSummary[]} */ grants: [],
   /** @type {Record<string, string>} */ fields: {},
   /** @type {Set<string>} */ revealed: new Set(),
   /** @type {number | undefined} */ ticker: undefined,
@@ -58,6 +62,8 @@ const ui = {
   signInButton: byId('sign-in-button', HTMLButtonElement),
   devForm: byId('dev-form', HTMLFormElement),
   devUser: byId('dev-user', HTMLSelectElement),
+  grants: byId('grants', HTMLElement),
+  grantsList: byId('grants-list', HTMLUListElement),
   grant: byId('grant', HTMLElement),
   grantTitle: byId('grant-title', HTMLElement),
   expiration: byId('expiration', HTMLTimeElement),
@@ -166,12 +172,61 @@ function showProblem(problem) {
   }
 }
 
+/** @param {GrantSummary} g */
+function grantWhere(g) {
+  const target = g.accessPoint ? `access point ${g.accessPoint.name}` : (g.bucket ?? '')
+  return `${target} · ${g.prefix} · ${g.access}`
+}
+
+/** Lists the grants; the one in use is marked, every other selectable one gets a button to pick it. */
+function renderGrants() {
+  ui.grantsList.replaceChildren()
+  session.grants.forEach((g, i) => {
+    const item = document.createElement('li')
+    const name = document.createElement('strong')
+    name.textContent = g.rule
+    const where = document.createElement('span')
+    where.className = 'grant-where'
+    where.textContent = grantWhere(g)
+    item.append(name, where)
+    const inUse = session.grant?.rule === g.rule
+    if (inUse) {
+      const mark = document.createElement('span')
+      mark.className = 'in-use'
+      mark.textContent = 'in use'
+      item.append(mark)
+    } else if (g.selectable || i === 0) {
+      const pick = document.createElement('button')
+      pick.type = 'button'
+      pick.textContent = 'Use this grant'
+      pick.setAttribute('aria-label', `Use this grant: ${g.rule}`)
+      pick.addEventListener('click', () => {
+        session.rule = i === 0 ? null : g.rule
+        // The button goes away with the list it was in: focus moves to the grant now shown.
+        void loadGrant().then(() => ui.grantTitle.focus())
+      })
+      item.append(pick)
+    }
+    ui.grantsList.append(item)
+  })
+  ui.grants.hidden = session.grants.length === 0
+}
+
+async function loadGrants() {
+  const token = session.token
+  if (!token) return
+  const result = await fetchGrants(token)
+  if (session.token !== token) return
+  session.grants = result.grants ?? []
+  renderGrants()
+}
+
 async function loadGrant() {
   const token = session.token
   if (!token) return
   setBusy(true)
   announce('Fetching your credentials…')
-  const result = await fetchGrant(token)
+  const result = await fetchGrant(token, session.rule)
   setBusy(false)
   // Signed out (or in as someone else) while the answer was on its way: it belongs to nobody here.
   if (session.token !== token) return
@@ -179,6 +234,7 @@ async function loadGrant() {
     clearNotice()
     const first = session.grant === null
     showGrant(result.grant)
+    renderGrants()
     announce(first ? 'Your credentials are ready.' : 'Credentials refreshed.')
     if (first) ui.grantTitle.focus()
   } else {
@@ -196,12 +252,16 @@ async function startSession(token, who) {
   ui.who.textContent = who
   ui.session.hidden = false
   ui.signIn.hidden = true
-  await loadGrant()
+  await Promise.all([loadGrant(), loadGrants()])
 }
 
 /** Forgets the token and the credentials and shows the sign-in again. */
 function endSession() {
   session.token = null
+  session.rule = null
+  session.grants = []
+  ui.grantsList.replaceChildren()
+  ui.grants.hidden = true
   window.clearTimeout(session.retryTimer)
   session.retryTimer = undefined
   forgetPending()

@@ -30,6 +30,8 @@ describe('POST /v1/credentials', () => {
         'prefix',
         'access',
         'rule',
+        'grantsUrl',
+        'explainDenialUrl',
       ].sort(),
     )
     const issued = h.sts.issued[0]!

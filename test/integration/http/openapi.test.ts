@@ -124,4 +124,49 @@ describe('openapi.yaml', () => {
     expect(sim.status).toBe(200)
     expectDocumented('/v1/simulate', 'post', sim)
   })
+
+  it('when GET /v1/grants and POST /v1/explain-denial answer, then each body matches the documented schema', async () => {
+    const ap = await h.token({ sub: 'carol', groups: ['ap', 'photo-app'] })
+    const listed = await h.agent().get('/v1/grants').set('Authorization', `Bearer ${ap}`)
+    expect(listed.status).toBe(200)
+    expectDocumented('/v1/grants', 'get', listed)
+    const refusals = [
+      await h.agent().get('/v1/grants'),
+      await h.agent().get('/v1/grants?x=1').set('Authorization', `Bearer ${ap}`),
+      await h
+        .agent()
+        .get('/v1/grants')
+        .set('Authorization', `Bearer ${await h.token({ sub: 'x' })}`),
+    ]
+    expect(refusals.map((r) => r.status)).toEqual([401, 400, 403])
+    for (const res of refusals) expectDocumented('/v1/grants', 'get', res)
+
+    const token = await h.token()
+    const creds = await h
+      .agent()
+      .post('/v1/credentials')
+      .set('Authorization', `Bearer ${token}`)
+      .send({ access: 'read' })
+    const ask = (body: unknown, bearer = token) =>
+      h
+        .agent()
+        .post('/v1/explain-denial')
+        .set('Authorization', `Bearer ${bearer}`)
+        .send(body as object)
+    const answers = [
+      await ask({ accessKeyId: creds.body.accessKeyId, action: 'oss:PutObject', key: 'users/alice/a' }),
+      await ask({ accessKeyId: creds.body.accessKeyId, action: 'oss:ListObjects', key: 'users/' }),
+      await ask({ accessKeyId: creds.body.accessKeyId, action: 'oss:GetObject', key: 'users/alice/a' }),
+      await ask({ accessKeyId: creds.body.accessKeyId, action: 'oss:GetObject', key: 'users/alice/a' }, ap),
+      await ask({ action: 'oss:GetObject' }),
+      await h.agent().post('/v1/explain-denial').send({}),
+    ]
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 404, 400, 401])
+    expect(answers.slice(0, 3).map((r) => r.body.layer)).toEqual([
+      'session-policy',
+      'session-policy',
+      'outside-session-policy',
+    ])
+    for (const res of answers) expectDocumented('/v1/explain-denial', 'post', res)
+  })
 })

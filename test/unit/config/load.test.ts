@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       simulate: true,
       requestTimeoutMs: 15000,
       metrics: { unauthenticated: false },
+      publicUrl: null,
     })
     expect(config.sts).toEqual({
       endpoint: 'sts.cn-hangzhou.aliyuncs.com',
@@ -72,7 +73,22 @@ describe('loadConfig', () => {
       conditions: { sourceIp: null, secureTransport: true },
       durationSeconds: { default: 3600, max: 3600 },
       oss: { endpoint: null },
+      selectable: false,
     })
+  })
+
+  it('when server.publicUrl is an http(s) base URL it is kept; with a query, a fragment or another scheme it is refused', () => {
+    const withUrl = (publicUrl: unknown) => ({ ...validConfig(), server: { publicUrl } })
+    expect(loadConfig(withUrl('https://sts.example.com/base')).server.publicUrl).toBe(
+      'https://sts.example.com/base',
+    )
+    for (const bad of [
+      'https://sts.example.com/?x=1',
+      'https://sts.example.com/#f',
+      'javascript:alert(1)',
+      'sts.example.com',
+    ])
+      expect(problemsOf(() => loadConfig(withUrl(bad))).map((p) => p.path)).toEqual(['server.publicUrl'])
   })
 
   it('when a section is given in part, then its other keys still get their defaults', () => {

@@ -29,6 +29,7 @@ function runtime(generation: number, prefix: string, caller: Caller): Runtime {
     simulate: () => {
       throw new Error('unused')
     },
+    listGrants: () => [],
     shadow: null,
   }
 }

@@ -26,6 +26,7 @@ function world(spent = false) {
         audited.push(issued)
       },
       denied: () => {},
+      explained: () => {},
     },
     minRemainingSeconds: 300,
   })
