@@ -1,9 +1,7 @@
 // `when` conditions: equals, in, contains, matches (anchored), exists — compiled at load, evaluated per caller.
-import type { ConditionConfig } from '../config/schema.ts'
 import { parseClaimPath, resolveClaim } from './claims.ts'
-import { catastrophicRegexReason, compileAnchored, MATCH_INPUT_MAX } from './regex.ts'
-
-type Scalar = string | number | boolean
+import { compilePattern, MATCH_INPUT_MAX, type Pattern } from './regex.ts'
+import type { ConditionSpec, Scalar } from './spec.ts'
 
 /** One compiled `when` entry. `failure` is null when the condition holds, else why not (no claim value quoted). */
 export interface CompiledCondition {
@@ -24,22 +22,16 @@ const describe = (v: unknown): string =>
  */
 export function compileCondition(
   claim: string,
-  config: ConditionConfig,
+  config: ConditionSpec,
 ): { condition: CompiledCondition } | { errors: string[] } {
   const path = parseClaimPath(claim)
   const errors: string[] = []
   if ('error' in path) errors.push(path.error)
-  let regex: RegExp | null = null
+  let regex: Pattern | null = null
   if (config.matches !== undefined) {
-    const unsafe = catastrophicRegexReason(config.matches)
-    if (unsafe) errors.push(`matches: ${unsafe}`)
-    else {
-      try {
-        regex = compileAnchored(config.matches)
-      } catch (err) {
-        errors.push(`matches: invalid regular expression: ${(err as Error).message}`)
-      }
-    }
+    const compiled = compilePattern(config.matches)
+    if ('error' in compiled) errors.push(`matches: ${compiled.error}`)
+    else regex = compiled.pattern
   }
   if ('error' in path || errors.length > 0) return { errors }
   const segments = path.segments

@@ -88,3 +88,19 @@ export function catastrophicRegexReason(source: string): string | null {
 export function compileAnchored(source: string): RegExp {
   return new RegExp(`^(?:${source})$`, 'u')
 }
+
+/** A compiled operator pattern: `test` answers whether the whole value matches. */
+export interface Pattern {
+  test(value: string): boolean
+}
+
+/** Compiles an operator pattern (`matches`, `pattern`), or says why it is refused. */
+export function compilePattern(source: string): { pattern: Pattern } | { error: string } {
+  const unsafe = catastrophicRegexReason(source)
+  if (unsafe) return { error: unsafe }
+  try {
+    return { pattern: compileAnchored(source) }
+  } catch (err) {
+    return { error: `invalid regular expression: ${(err as Error).message}` }
+  }
+}

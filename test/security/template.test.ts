@@ -67,7 +67,7 @@ async function bypassApp(
 ): Promise<SecApp> {
   const { deps } = base.adapters
   const real = createIssueCredentials({
-    rules: rules ?? (await import('../../src/policies/index.ts')).compileRules(config),
+    rules: rules ?? (await import('../../src/config/index.ts')).compileRules(config),
     sts: createStsService({ client: emulatorClient(config, deps.logger), cache: config.cache }),
     audit: deps.audit,
     minRemainingSeconds: config.cache.minRemainingSeconds,

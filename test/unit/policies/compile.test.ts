@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
-import { type Config, ConfigError, loadConfig } from '../../../src/config/index.ts'
+import { type Config, ConfigError, compileRules, loadConfig } from '../../../src/config/index.ts'
 import { compileRule } from '../../../src/policies/compile.ts'
-import { compileRules, renderGrant } from '../../../src/policies/index.ts'
+import { renderGrant } from '../../../src/policies/index.ts'
 import {
   alice,
   appUsers,
