@@ -63,6 +63,7 @@ function checkPrefix(template: Template, rule: RuleSpec): { errors: string[]; li
   const segments = prefixSegments(template)
   const errors: string[] = []
   if (template.source.startsWith('/')) errors.push('must not start with "/"')
+  else if (segments[0]?.some((p) => p.kind === 'variable')) errors.push(LITERAL_FIRST)
   if ((segments[segments.length - 1] ?? []).length !== 0) errors.push('must end with "/"')
   let literalPrefix = ''
   let seenVariable = false

@@ -252,6 +252,16 @@ describe('2b claim-to-policy template injection', () => {
     await expectIssued(await send(world, sec, await spec(world, { groups: [], role: 'admin' })))
   })
 
+  it('when a prefix begins with a variable, then a claim value could pick any top-level folder, and the config is refused at load naming the rule (issue 16 item 3)', () => {
+    const { world } = shared()
+    for (const prefix of ['${claim.team}/', '${sub}/', 'x${sub}/']) {
+      const doc = securityConfigDoc(world)
+      doc['rules'][1].oss.prefix = prefix
+      const problem = configError(doc).problems.find((p) => p.path === 'rules[1].oss.prefix')
+      expect(problem?.message).toMatch(/^rule "teams": must start with a literal folder/)
+    }
+  })
+
   it('SEC-069 worst case 2,049 refused at load, 2,048 starts, a runtime overflow is a 500 with no call', async () => {
     const { world, sec } = shared()
     const padded = (n: number) => {

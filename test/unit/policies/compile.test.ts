@@ -202,6 +202,24 @@ describe('load-time proofs', () => {
     expect(problem?.message).toContain(`"${String(rule['id'])}"`)
   })
 
+  it.each<[string, string]>([
+    ['${sub} first', '${sub}/'],
+    ['${claim.team} first', '${claim.team}/x/'],
+    ['a variable sharing the first segment', 'x${sub}/'],
+    ['${issuer} first', '${issuer}/${sub}/'],
+    ['${rule} first', '${rule}/${sub}/'],
+  ])(
+    'when a prefix has %s, then it is refused at load naming the rule and the fix (issue 16 item 3)',
+    (_what, prefix) => {
+      const problems = problemsOf([appUsers({ id: 'team-folders', oss: { prefix } })])
+      const problem = problems.find(
+        (p) => p.path === 'rules[0].oss.prefix' && p.message.includes('literal folder'),
+      )
+      expect(problem?.message).toContain('rule "team-folders"')
+      expect(problem?.message).toContain('"users/${sub}/"')
+    },
+  )
+
   it.each<[string, RawRule, string]>([
     [
       'roleArn with a variable (SEC-077)',
@@ -271,7 +289,6 @@ describe('load-time proofs', () => {
   it.each<[string, RawRule]>([
     ['several whole-segment variables', appUsers({ oss: { prefix: 'orgs/${claim.org}/${issuer}/${sub}/' } })],
     ['a literal-only prefix', appUsers({ oss: { prefix: 'exampledir/' } })],
-    ['a variable first', appUsers({ oss: { prefix: '${sub}/' } })],
     ['literal characters of the value rule', appUsers({ oss: { prefix: 'a.b/c=d/e+f/g@h/i-j/${sub}/' } })],
     ['a claim number path', appUsers({ oss: { prefix: 'teams/${claim.team}/' } })],
     ['a templated ExternalId', appUsers({ externalId: 'tenant-${claim.tenant}' })],

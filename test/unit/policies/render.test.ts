@@ -161,12 +161,13 @@ describe('seed scenarios (reference/seeds)', () => {
         when: { department: { in: ['d1', 'd2', 'd3'] } },
         oss: { bucket: undefined, accessPoint: ap('ap-01'), prefix: 'dir1/', access: 'read' },
       }),
-      // The seed's "entire bucket" cannot be granted (a rendered prefix is never empty, design §4):
-      // department 4 gets read/write on a folder of its own at the root of ap-02.
+      // The seed's "entire bucket" cannot be granted (a rendered prefix is never empty, design §4),
+      // and a prefix starts with a literal folder (design §14): department 4 gets read/write on a
+      // folder of its own under d4/ in ap-02.
       appUsers({
         id: 'dept-4',
         when: { department: { equals: 'd4' } },
-        oss: { bucket: undefined, accessPoint: ap('ap-02'), prefix: '${sub}/', access: 'read-write' },
+        oss: { bucket: undefined, accessPoint: ap('ap-02'), prefix: 'd4/${sub}/', access: 'read-write' },
       }),
       appUsers({
         id: 'dept-5-10',
@@ -214,14 +215,14 @@ describe('seed scenarios (reference/seeds)', () => {
             {
               Effect: 'Allow',
               Action: [...READ, ...WRITE],
-              Resource: `${base('ap-02')}/object/dept-user/*`,
+              Resource: `${base('ap-02')}/object/d4/dept-user/*`,
               Condition: HTTPS,
             },
             {
               Effect: 'Allow',
               Action: ['oss:ListObjects', 'oss:ListObjectVersions'],
               Resource: base('ap-02'),
-              Condition: { StringLike: { 'oss:Prefix': ['dept-user/*'] }, ...HTTPS },
+              Condition: { StringLike: { 'oss:Prefix': ['d4/dept-user/*'] }, ...HTTPS },
             },
           ],
         }),
@@ -421,8 +422,8 @@ describe('renderGrant', () => {
     })
 
     it('when ${issuer} and ${rule} are used, then they render the ids', () => {
-      const ids = compileOne(appUsers({ oss: { prefix: '${issuer}/${rule}/${sub}/' } }))
-      expect(renderGrant(ids, alice(), json, ctx).oss.prefix).toBe('corp/app-users/alice/')
+      const ids = compileOne(appUsers({ oss: { prefix: 'ids/${issuer}/${rule}/${sub}/' } }))
+      expect(renderGrant(ids, alice(), json, ctx).oss.prefix).toBe('ids/corp/app-users/alice/')
     })
   })
 
