@@ -216,6 +216,21 @@ function ruleProofs(
   return { rules, problems }
 }
 
+/**
+ * Every problem of a rule names the rule's id (issue 16): `rules[6].oss.access` alone makes the
+ * operator count list items. Problems of a rule without a usable id keep their path only.
+ */
+function namingRules(value: Raw, problems: ConfigProblem[]): ConfigProblem[] {
+  const rules = list(value['rules'])
+  return problems.map((p) => {
+    const index = /^rules\[(\d+)\]/.exec(p.path)?.[1]
+    const rule = index === undefined ? undefined : rules[Number(index)]
+    const id = isObject(rule) && typeof rule['id'] === 'string' ? rule['id'] : undefined
+    if (id === undefined || p.message.startsWith(`rule "${id}": `)) return p
+    return { ...p, message: `rule "${id}": ${p.message}` }
+  })
+}
+
 /** The rules loadConfig compiled with each config it returned: compiled once, at load. */
 const compiledRules = new WeakMap<Config, readonly CompiledRule[]>()
 
@@ -238,7 +253,7 @@ export function loadConfig(input: string | unknown): Config {
   const explained = new Set(cross.map((p) => p.path))
   const schemaProblems = result.success ? [] : zodProblems(result.error).filter((p) => !explained.has(p.path))
   const proofs = ruleProofs(value, result.data)
-  const problems = [...schemaProblems, ...cross, ...proofs.problems]
+  const problems = namingRules(value, [...schemaProblems, ...cross, ...proofs.problems])
   const unique = problems.filter(
     (p, i) => problems.findIndex((q) => q.path === p.path && q.message === p.message) === i,
   )
