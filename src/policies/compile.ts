@@ -106,7 +106,7 @@ function compileMatching(rule: RuleSpec, at: Report): { when: CompiledCondition[
   const when: CompiledCondition[] = []
   for (const [claim, condition] of Object.entries(rule.when)) {
     const compiled = compileCondition(claim, condition)
-    if ('errors' in compiled) for (const e of compiled.errors) at(`.when.${claim}`, e)
+    if ('errors' in compiled) for (const e of compiled.errors) at(`.when.${claim}${e.at}`, e.message)
     else when.push(compiled.condition)
   }
   let pattern: Pattern | null = null

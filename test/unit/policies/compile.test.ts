@@ -193,8 +193,23 @@ describe('load-time proofs', () => {
       appUsers({ when: { 'a.b.c.d.e.f.g.h.i': { exists: true } } }),
       'rules[0].when.a.b.c.d.e.f.g.h.i',
     ],
-    ['a catastrophic matches', appUsers({ when: { groups: { matches: '(a+)+$' } } }), 'rules[0].when.groups'],
-    ['a catastrophic pattern', appUsers({ pattern: '([a-z]+)*' }), 'rules[0].pattern'],
+    // Issue 16 item 1: what RE2 cannot run in linear time is refused, naming the rule.
+    [
+      'a backreference in matches',
+      appUsers({ when: { groups: { matches: '(a)\\1' } } }),
+      'rules[0].when.groups.matches',
+    ],
+    [
+      'a lookahead in matches',
+      appUsers({ when: { groups: { matches: '(?!admin).*' } } }),
+      'rules[0].when.groups.matches',
+    ],
+    ['a lookahead in pattern', appUsers({ pattern: '(?=x)[a-z]+' }), 'rules[0].pattern'],
+    [
+      'an oversized matches',
+      appUsers({ when: { groups: { matches: '.{0,999}' } } }),
+      'rules[0].when.groups.matches',
+    ],
   ])('when a rule has %s, then the config is refused at %s', (_what, rule, path) => {
     const problems = problemsOf([rule])
     expect(problems.map((p) => p.path)).toContain(path)
@@ -266,10 +281,10 @@ describe('load-time proofs', () => {
   it('when several rules have problems, then every problem is listed at once', () => {
     const problems = problemsOf([
       appUsers({ oss: { prefix: 'users/*/' } }),
-      appUsers({ id: 'second', when: { groups: { matches: '(a|aa)+' } } }),
+      appUsers({ id: 'second', when: { groups: { matches: '(a)\\1' } } }),
     ])
     expect(problems.map((p) => p.path)).toEqual(
-      expect.arrayContaining(['rules[0].oss.prefix', 'rules[1].when.groups']),
+      expect.arrayContaining(['rules[0].oss.prefix', 'rules[1].when.groups.matches']),
     )
   })
 
