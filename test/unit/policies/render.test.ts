@@ -432,28 +432,44 @@ describe('renderGrant', () => {
     const name = (email: unknown) =>
       renderGrant(byEmail, callerOf({ groups: ['photo-app'], email }), json, ctx).sessionName
 
-    it('when the value holds + and =, then they become _', () => {
-      expect(name('a+b=c@x.com')).toBe('app-a_b_c@x.com')
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16)
+
+    it('when the value holds + and =, then they become _ and the hash of the unsanitised name follows', () => {
+      expect(name('a+b=c@x.com')).toBe(`app-a_b_c@x.com-${sha('app-a+b=c@x.com')}`)
     })
 
-    it('when the name is longer than 64, then it is the first 47 characters, "-" and 16 hex of its sha256', () => {
+    it('when a+b, a=b and a_b are rendered, then they get three different session names (issue 16 item 4)', () => {
+      const names = ['a+b', 'a=b', 'a_b'].map((v) => name(v))
+      expect(new Set(names).size).toBe(3)
+      expect(names[2]).toBe('app-a_b')
+      expect(names[0]).toBe(`app-a_b-${sha('app-a+b')}`)
+    })
+
+    it('when a valid value imitates the hashed name of another, then it is hashed too and stays distinct', () => {
+      const hashed = name('a+b')
+      const mimic = name(hashed.slice('app-'.length))
+      expect(mimic).not.toBe(hashed)
+      expect(mimic).toBe(`${hashed.slice(0, 47)}-${sha(hashed)}`)
+    })
+
+    it('when the name is longer than 64, then it is the first 47 sanitised characters, "-" and 16 hex of the sha256 of the rendered name', () => {
       const email = `${'e'.repeat(120)}@x.com`
-      const sanitised = `app-${email}`
-      const expected = `${sanitised.slice(0, 47)}-${createHash('sha256').update(sanitised).digest('hex').slice(0, 16)}`
+      const rendered = `app-${email}`
+      const expected = `${rendered.slice(0, 47)}-${sha(rendered)}`
       expect(name(email)).toBe(expected)
       expect(expected).toHaveLength(64)
     })
 
-    it('when the name is one character, then it is padded with _', () => {
+    it('when the name is one character, then it gets the hash suffix, not padding', () => {
       const bare = compileOne(appUsers({ sessionName: '${sub}' }))
       expect(renderGrant(bare, callerOf({ sub: 'a', groups: ['photo-app'] }), json, ctx).sessionName).toBe(
-        'a_',
+        `a-${sha('a')}`,
       )
     })
 
-    it('when the literal part has characters STS refuses, then they become _', () => {
+    it('when the literal part has characters STS refuses, then they become _ and the hash follows', () => {
       const odd = compileOne(appUsers({ sessionName: 'app ${sub}:ü' }))
-      expect(renderGrant(odd, alice(), json, ctx).sessionName).toBe('app_alice__')
+      expect(renderGrant(odd, alice(), json, ctx).sessionName).toBe(`app_alice__-${sha('app alice:ü')}`)
     })
   })
 
