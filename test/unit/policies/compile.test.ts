@@ -205,6 +205,7 @@ describe('load-time proofs', () => {
       'rules[0].when.groups.matches',
     ],
     ['a lookahead in pattern', appUsers({ pattern: '(?=x)[a-z]+' }), 'rules[0].pattern'],
+    ['an unbalanced pattern', appUsers({ pattern: '[a-z' }), 'rules[0].pattern'],
     [
       'an oversized matches',
       appUsers({ when: { groups: { matches: '.{0,999}' } } }),
@@ -313,6 +314,13 @@ describe('load-time proofs', () => {
     ],
   ])('when a rule has %s, then it compiles', (_what, rule) => {
     expect(() => compile([rule])).not.toThrow()
+  })
+
+  it('when a pattern uses RE2 syntax JavaScript lacks, then it loads and matches as RE2 does', () => {
+    const rule = compileOne(appUsers({ when: { team: { matches: '(?i)photo-(?P<env>dev|prod)' } } }))
+    const decide = (team: string) => rule.when[0]?.failure({ team }, { left: 1_000_000 }) ?? null
+    expect([decide('PHOTO-dev'), decide('photo-prod')]).toEqual([null, null])
+    expect(decide('photo-test')).not.toBeNull()
   })
 
   it('when the bundled example config is loaded, then every rule is proved below the limit', () => {
