@@ -10,7 +10,8 @@ import { emulatorCommand } from './commands/emulator.ts'
 import { explainCommand } from './commands/explain.ts'
 import { explainDenialCommand } from './commands/explain-denial.ts'
 import { tokenCommand } from './commands/token.ts'
-import { ConfigError, loadConfigFile } from './config/index.ts'
+import { ConfigError, compileRules, loadConfigFile } from './config/index.ts'
+import { selectableWarnings } from './policies/index.ts'
 
 export { type CliIo, type Command, EXIT, UsageError } from './commands/command.ts'
 
@@ -49,9 +50,10 @@ const checkConfig: Command = {
        sts-vend check-config            (the file named by $STS_VEND_CONFIG)
 
 Validates FILE as sts-vend would at start: schema, defaults, cross references, and for every rule the
-containment proof and the worst-case policy length. Prints a one-line summary.
+containment proof and the worst-case policy length. Prints a one-line summary, and a warning on
+stderr for each selectable rule that grants more than an earlier rule the same caller could match.
 
-Exit codes: 0 valid, 1 invalid (every problem listed with its path), 2 usage error.`,
+Exit codes: 0 valid (warnings included), 1 invalid (every problem listed with its path), 2 usage error.`,
   async run(argv, io) {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -66,6 +68,8 @@ Exit codes: 0 valid, 1 invalid (every problem listed with its path), 2 usage err
     io.out(
       `${path}: ok — ${config.issuers.length} issuer(s), ${config.rules.length} rule(s): ${config.rules.map((r) => r.id).join(', ')}\n`,
     )
+    // Design §14: a valid config may still let a caller skip a restricting rule by naming a later one.
+    for (const warning of selectableWarnings(compileRules(config))) io.err(`warning: ${warning}\n`)
     return EXIT.ok
   },
 }

@@ -16,6 +16,9 @@ export interface DevEndpoints {
  * - `ossbrowser-users` (tokens with groups containing "ossbrowser"): the ossbrowser preset on browser/<sub>/;
  * - `partner` (claim partner = "acme"): a role in the second account, assumed with its ExternalId;
  * - `app-users` (every other dev user): read-write on users/<sub>/ in examplebucket.
+ *
+ * None is `selectable`: `app-users` has no conditions, so a partner or ossbrowser user could
+ * otherwise name it (`rule=app-users`) and skip the rule ordered first to restrict them.
  */
 export function devConfig(e: DevEndpoints): Config {
   return loadConfig({
@@ -65,6 +68,8 @@ export function devConfig(e: DevEndpoints): Config {
       {
         id: 'app-users',
         issuer: 'dev',
+        // The catch-all: never selectable by name (design §14), whatever the caller matches first.
+        selectable: false,
         roleArn: DEFAULT_ROLE_ARNS.appUser,
         sessionName: 'app-${sub}',
         oss: {

@@ -1,8 +1,8 @@
 // `sts-vend diff LIVE CANDIDATE`: for each identity, the grant under both configs, compared semantically.
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { type Config, ConfigError, loadConfigFile } from '../config/index.ts'
-import { type CompiledRule, compileRules } from '../policies/index.ts'
+import { type Config, ConfigError, compileRules, loadConfigFile } from '../config/index.ts'
+import type { CompiledRule } from '../policies/index.ts'
 import {
   type Capability,
   compareGrants,

@@ -1,9 +1,9 @@
 // `sts-vend doctor`: checks the live Alibaba set-up behind each rule with the real SDK, one line per problem with its fix.
 import { parseArgs } from 'node:util'
-import { type Config, loadConfigFile } from '../config/index.ts'
+import { type Config, compileRules, loadConfigFile } from '../config/index.ts'
 import { AppError, isRootIdentityType, UpstreamError } from '../errors.ts'
 import { createLogger } from '../logger.ts'
-import { type CompiledRule, compileRules, POLICY_MAX_LENGTH } from '../policies/index.ts'
+import { type CompiledRule, POLICY_MAX_LENGTH } from '../policies/index.ts'
 import { createAlibabaStsClient } from '../sts/index.ts'
 import type { StsClient } from '../types.ts'
 import { type CliIo, type Command, EXIT, UsageError } from './command.ts'

@@ -1,9 +1,9 @@
 // `sts-vend explain`: the simulate trace for a claims file, without a token, a server or STS.
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { loadConfigFile } from '../config/index.ts'
+import { compileRules, loadConfigFile } from '../config/index.ts'
 import { AppError } from '../errors.ts'
-import { compileRules, hostCidr, type RuleTrace } from '../policies/index.ts'
+import { hostCidr, type RuleTrace } from '../policies/index.ts'
 import {
   createSimulate,
   type SimulateCheck,

@@ -1,6 +1,7 @@
 export {
   ConfigError,
   type ConfigProblem,
+  compileRules,
   formatPath,
   loadConfig,
   loadConfigFile,

@@ -2,15 +2,12 @@
 import { readFileSync } from 'node:fs'
 import { parseDocument } from 'yaml'
 import type { z } from 'zod'
-import { ruleProblems } from '../policies/compile.ts'
+import { type CompiledRule, compileAll, compileRule, type RuleProblem } from '../policies/index.ts'
 import { hostOf, isLoopbackHost } from './loopback.ts'
-import { type Config, configSchema } from './schema.ts'
+import { type Config, configSchema, type RuleConfig } from './schema.ts'
 
-export interface ConfigProblem {
-  /** Where, as `rules[2].oss.prefix`; empty for the document itself. */
-  path: string
-  message: string
-}
+/** A config problem: where, as `rules[2].oss.prefix` (empty for the document itself), and what. */
+export type ConfigProblem = RuleProblem
 
 /** Thrown when a config is invalid. `problems` has every problem found, not just the first. */
 export class ConfigError extends Error {
@@ -183,8 +180,64 @@ export function parseConfigText(text: string): { value: unknown; problems: Confi
 }
 
 /**
+ * Design §3: zod's record drops a `when` key such as `__proto__`; a condition that silently
+ * vanished would widen the rule, so every key of the rule as written must have survived.
+ */
+function droppedConditions(rule: RuleConfig, index: number, raw: unknown): ConfigProblem[] {
+  const rawWhen = isObject(raw) ? raw['when'] : undefined
+  if (!isObject(rawWhen)) return []
+  return Object.keys(rawWhen)
+    .filter((key) => !Object.hasOwn(rule.when, key))
+    .map((key) => ({
+      path: `rules[${index}].when.${key}`,
+      message: `rule "${rule.id}": claim path "${key}" uses a reserved name`,
+    }))
+}
+
+/**
+ * The policy engine's load-time proofs (templates, patterns, containment, worst-case length) for
+ * every rule that parses, even when the document as a whole does not: every problem is reported.
+ */
+function ruleProofs(
+  value: Raw,
+  parsed: Config | undefined,
+): { rules: CompiledRule[]; problems: ConfigProblem[] } {
+  const ruleSchema = configSchema.shape.rules.element
+  const raws = list(value['rules'])
+  const specs = parsed ? parsed.rules : raws.map((raw) => ruleSchema.safeParse(raw).data)
+  const problems: ConfigProblem[] = []
+  const rules: CompiledRule[] = []
+  specs.forEach((spec, i) => {
+    if (spec === undefined) return
+    const compiled = compileRule(spec, i)
+    problems.push(...compiled.problems, ...droppedConditions(spec, i, raws[i]))
+    if (compiled.rule) rules.push(compiled.rule)
+  })
+  return { rules, problems }
+}
+
+/**
+ * Every problem of a rule names the rule's id (issue 16): `rules[6].oss.access` alone makes the
+ * operator count list items. Problems of a rule without a usable id keep their path only.
+ */
+function namingRules(value: Raw, problems: ConfigProblem[]): ConfigProblem[] {
+  const rules = list(value['rules'])
+  return problems.map((p) => {
+    const index = /^rules\[(\d+)\]/.exec(p.path)?.[1]
+    const rule = index === undefined ? undefined : rules[Number(index)]
+    const id = isObject(rule) && typeof rule['id'] === 'string' ? rule['id'] : undefined
+    if (id === undefined || p.message.startsWith(`rule "${id}": `)) return p
+    return { ...p, message: `rule "${id}": ${p.message}` }
+  })
+}
+
+/** The rules loadConfig compiled with each config it returned: compiled once, at load. */
+const compiledRules = new WeakMap<Config, readonly CompiledRule[]>()
+
+/**
  * Validates a config given as YAML text or as an already-parsed object, applies the documented
- * defaults, and throws one `ConfigError` listing every problem with its path.
+ * defaults, compiles and proves every rule, and throws one `ConfigError` listing every problem
+ * with its path (a rule's problems name the rule id).
  */
 export function loadConfig(input: string | unknown): Config {
   let value: unknown = input
@@ -199,18 +252,26 @@ export function loadConfig(input: string | unknown): Config {
   // A cross-field message that explains a field replaces zod's generic one for that field.
   const explained = new Set(cross.map((p) => p.path))
   const schemaProblems = result.success ? [] : zodProblems(result.error).filter((p) => !explained.has(p.path))
-  // The policy engine's load-time proofs (templates, containment, worst-case length), for every rule that parses.
-  const ruleSchema = configSchema.shape.rules.element
-  const proofs = list(value['rules']).flatMap((raw, i) => {
-    const rule = ruleSchema.safeParse(raw)
-    return rule.success ? ruleProblems(rule.data, i, raw) : []
-  })
-  const problems = [...schemaProblems, ...cross, ...proofs]
+  const proofs = ruleProofs(value, result.data)
+  const problems = namingRules(value, [...schemaProblems, ...cross, ...proofs.problems])
   const unique = problems.filter(
     (p, i) => problems.findIndex((q) => q.path === p.path && q.message === p.message) === i,
   )
   if (unique.length > 0 || !result.success) throw new ConfigError(unique)
+  compiledRules.set(result.data, proofs.rules)
   return result.data
+}
+
+/**
+ * The compiled rules of a validated config: the ones loadConfig compiled with it, or (for a
+ * config built another way, as tests do) compiled now. Throws ConfigError listing every problem.
+ */
+export function compileRules(config: Config): CompiledRule[] {
+  const loaded = compiledRules.get(config)
+  if (loaded) return [...loaded]
+  const { rules, problems } = compileAll(config.rules)
+  if (problems.length > 0) throw new ConfigError(problems)
+  return rules
 }
 
 /** Reads a config file's text; a missing or unreadable file is a ConfigError naming it. */

@@ -1,5 +1,6 @@
 // The config schema of design §3: zod, strict objects (a typo must not silently disable a limit), documented defaults.
 import { z } from 'zod'
+import { ACCESS_PRESETS } from '../policies/actions.ts'
 import { isLoopbackHost } from './loopback.ts'
 
 /** Asymmetric JWS algorithms an issuer may use. `none` and HS* are never accepted. */
@@ -17,14 +18,8 @@ export const JWS_ALGORITHMS = [
   'Ed25519',
 ] as const
 
-export const ACCESS_PRESETS = [
-  'read',
-  'upload-only',
-  'read-write',
-  'read-write-delete',
-  'ossbrowser',
-] as const
-export type AccessPreset = (typeof ACCESS_PRESETS)[number]
+// The presets belong to the policy engine; the schema validates against its list.
+export { ACCESS_PRESETS, type AccessPreset } from '../policies/actions.ts'
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 const idSchema = z.string().regex(ID, 'must be 1-64 of [A-Za-z0-9._-], starting with a letter or digit')
@@ -199,16 +194,8 @@ const conditionSchema = z
     equals: scalar.optional(),
     in: z.array(scalar).min(1).optional(),
     contains: scalar.optional(),
-    matches: z
-      .string()
-      .superRefine((source, ctx) => {
-        try {
-          new RegExp(source, 'u')
-        } catch (err) {
-          ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` })
-        }
-      })
-      .optional(),
+    // An RE2 pattern: the policy engine compiles it at load and refuses what RE2 cannot run.
+    matches: z.string().optional(),
     exists: z.boolean().optional(),
   })
   .refine(
@@ -273,6 +260,7 @@ const cidrSchema = z.string().superRefine((value, ctx) => {
 const ruleSchema = z.strictObject({
   id: idSchema,
   issuer: idSchema,
+  selectable: z.boolean().default(false),
   when: z
     .record(z.string().regex(/^[^.\s][^\s]*$/, 'must be a claim name or dotted path'), conditionSchema)
     .default({}),
@@ -283,16 +271,8 @@ const ruleSchema = z.strictObject({
   ),
   externalId: z.string().min(1).nullable().default(null),
   sessionName: z.string().min(1).default('${sub}'),
-  pattern: z
-    .string()
-    .superRefine((source, ctx) => {
-      try {
-        new RegExp(source, 'u')
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` })
-      }
-    })
-    .optional(),
+  // An RE2 pattern, compiled and checked by the policy engine at load.
+  pattern: z.string().optional(),
   oss: ossSchema,
   conditions: z
     .strictObject({
@@ -307,7 +287,6 @@ const ruleSchema = z.strictObject({
     })
     .default({ default: 3600, max: 3600 })
     .refine((d) => d.default <= d.max, 'default must not exceed max'),
-  selectable: z.boolean().default(false),
 })
 
 const consoleSchema = z.strictObject({

@@ -1,5 +1,14 @@
 // OSS actions sts-vend knows, and the access presets of design §5 (from the OSS docs in reference/seeds/).
-import type { AccessPreset } from '../config/schema.ts'
+
+/** The preset names of design §5, in the table's order (the config schema takes them from here). */
+export const ACCESS_PRESETS = [
+  'read',
+  'upload-only',
+  'read-write',
+  'read-write-delete',
+  'ossbrowser',
+] as const
+export type AccessPreset = (typeof ACCESS_PRESETS)[number]
 
 /** Actions on objects: they go on the object resource `…/P*` only. */
 export const OBJECT_ACTIONS = [

@@ -1,15 +1,52 @@
-// `when` conditions: equals, in, contains, matches (anchored), exists — compiled at load, evaluated per caller.
-import type { ConditionConfig } from '../config/schema.ts'
+// `when` conditions: equals, in, contains, matches (RE2, anchored), exists — compiled at load, evaluated per caller.
 import { parseClaimPath, resolveClaim } from './claims.ts'
-import { catastrophicRegexReason, compileAnchored, MATCH_INPUT_MAX } from './regex.ts'
+import { compilePattern, MATCH_INPUT_MAX, type Pattern } from './regex.ts'
+import type { ConditionSpec, Scalar } from './spec.ts'
 
-type Scalar = string | number | boolean
+/** The most elements of an array claim a `matches` condition reads; a longer array is a denial. */
+export const MATCH_ELEMENTS_MAX = 64
+
+/**
+ * A pattern is charged at least this many instructions per character: re2js rebuilds its DFA state
+ * at every character on hostile input, a cost that does not shrink with the pattern.
+ */
+export const MATCH_COST_FLOOR = 100
+
+/**
+ * The matching work one request may cost, in characters × max(pattern instructions, 100), summed
+ * over every `matches` condition evaluated for it (elements × length × pattern size): 2^17, so at
+ * most 1,310 characters through small patterns. The slowest rate measured (DFA rebuilt at every
+ * character) is about 0.4 µs per unit: about 55 ms of one core; ordinary claims take well under 1 ms.
+ */
+export const MATCH_WORK_MAX = 131_072
+
+/** What is left of one request's matching budget; `matchRules` starts one per decision. */
+export interface MatchBudget {
+  left: number
+}
+
+export const newMatchBudget = (): MatchBudget => ({ left: MATCH_WORK_MAX })
+
+/**
+ * A `matches` condition could not be decided within the limits (a value over 256 characters, an
+ * array over 64 elements, or the request's budget spent). Never a silent non-match: that would
+ * let the caller fall through to a later rule the operator ordered after this one.
+ */
+export class MatchLimitExceeded extends Error {
+  constructor(readonly why: string) {
+    super(why)
+    this.name = 'MatchLimitExceeded'
+  }
+}
 
 /** One compiled `when` entry. `failure` is null when the condition holds, else why not (no claim value quoted). */
 export interface CompiledCondition {
   readonly claim: string
-  failure(claims: Readonly<Record<string, unknown>>): string | null
+  /** Throws MatchLimitExceeded when a `matches` check would go over its limits. */
+  failure(claims: Readonly<Record<string, unknown>>, budget: MatchBudget): string | null
 }
+
+type Check = (value: unknown, budget: MatchBudget) => string | null
 
 const isScalar = (v: unknown): v is Scalar =>
   typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
@@ -17,33 +54,30 @@ const isScalar = (v: unknown): v is Scalar =>
 const describe = (v: unknown): string =>
   v === undefined ? 'missing' : v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`
 
-/**
- * Compiles one `when` entry. Returns the condition or the problems (bad path, bad or catastrophic
- * regex). Operators given together must all hold. Types are strict: `equals: true` does not match
- * the string "true", and `contains` needs an array claim.
- */
-export function compileCondition(
-  claim: string,
-  config: ConditionConfig,
-): { condition: CompiledCondition } | { errors: string[] } {
-  const path = parseClaimPath(claim)
-  const errors: string[] = []
-  if ('error' in path) errors.push(path.error)
-  let regex: RegExp | null = null
-  if (config.matches !== undefined) {
-    const unsafe = catastrophicRegexReason(config.matches)
-    if (unsafe) errors.push(`matches: ${unsafe}`)
-    else {
-      try {
-        regex = compileAnchored(config.matches)
-      } catch (err) {
-        errors.push(`matches: invalid regular expression: ${(err as Error).message}`)
-      }
-    }
+/** The `matches` check: a string claim, or any string element of an array claim, matches the whole pattern. */
+function matchesCheck(pattern: Pattern): Check {
+  const perCharacter = Math.max(pattern.cost, MATCH_COST_FLOOR)
+  const test = (s: string, budget: MatchBudget): boolean => {
+    if (s.length > MATCH_INPUT_MAX)
+      throw new MatchLimitExceeded(`a value is longer than ${MATCH_INPUT_MAX} characters`)
+    budget.left -= Math.max(1, s.length) * perCharacter
+    if (budget.left < 0) throw new MatchLimitExceeded('the request spent its matching budget')
+    return pattern.test(s)
   }
-  if ('error' in path || errors.length > 0) return { errors }
-  const segments = path.segments
-  const checks: ((value: unknown) => string | null)[] = []
+  return (v, budget) => {
+    if (typeof v === 'string') return test(v, budget) ? null : 'matches: claim does not match the pattern'
+    if (!Array.isArray(v)) return `matches: claim is ${describe(v)}`
+    if (v.length > MATCH_ELEMENTS_MAX)
+      throw new MatchLimitExceeded(`an array claim has more than ${MATCH_ELEMENTS_MAX} elements`)
+    return v.some((s) => typeof s === 'string' && test(s, budget))
+      ? null
+      : 'matches: no element matches the pattern'
+  }
+}
+
+/** The checks of the operators given, in a fixed order. */
+function operatorChecks(config: ConditionSpec, pattern: Pattern | null): Check[] {
+  const checks: Check[] = []
   if (config.exists !== undefined) {
     const want = config.exists
     checks.push((v) =>
@@ -71,23 +105,44 @@ export function compileCondition(
       return v.includes(want) ? null : 'contains: no element equals the expected value'
     })
   }
-  if (regex !== null) {
-    const re = regex
-    // Input capped before matching: the regex never sees more than MATCH_INPUT_MAX characters.
-    const test = (s: unknown) => typeof s === 'string' && s.length <= MATCH_INPUT_MAX && re.test(s)
-    checks.push((v) => {
-      if (typeof v === 'string') return test(v) ? null : 'matches: claim does not match the pattern'
-      if (Array.isArray(v)) return v.some(test) ? null : 'matches: no element matches the pattern'
-      return `matches: claim is ${describe(v)}`
-    })
+  if (pattern !== null) checks.push(matchesCheck(pattern))
+  return checks
+}
+
+/** A problem of one `when` entry: `at` is `''` for the entry itself or `.matches` for its pattern. */
+export interface ConditionProblem {
+  at: '' | '.matches'
+  message: string
+}
+
+/**
+ * Compiles one `when` entry. Returns the condition or the problems (bad path, a pattern RE2
+ * refuses or too large). Operators given together must all hold. Types are strict: `equals: true`
+ * does not match the string "true", and `contains` needs an array claim.
+ */
+export function compileCondition(
+  claim: string,
+  config: ConditionSpec,
+): { condition: CompiledCondition } | { errors: ConditionProblem[] } {
+  const path = parseClaimPath(claim)
+  const errors: ConditionProblem[] = []
+  if ('error' in path) errors.push({ at: '', message: path.error })
+  let pattern: Pattern | null = null
+  if (config.matches !== undefined) {
+    const compiled = compilePattern(config.matches)
+    if ('error' in compiled) errors.push({ at: '.matches', message: compiled.error })
+    else pattern = compiled.pattern
   }
+  if ('error' in path || errors.length > 0) return { errors }
+  const segments = path.segments
+  const checks = operatorChecks(config, pattern)
   return {
     condition: {
       claim,
-      failure(claims) {
+      failure(claims, budget) {
         const value = resolveClaim(claims, segments)
         for (const check of checks) {
-          const why = check(value)
+          const why = check(value, budget)
           if (why !== null) return `when.${claim} ${why}`
         }
         return null

@@ -5,6 +5,7 @@ import { AccessDenied } from '../errors.ts'
 export const DENIAL_REASONS = {
   noRuleMatched: 'no_rule_matched',
   requestedRuleNotMatched: 'requested_rule_not_matched',
+  matchLimitExceeded: 'match_limit_exceeded',
   claimUnusable: 'claim_unusable',
   narrowingOutsideGrant: 'narrowing_outside_grant',
   narrowingGrantsNothing: 'narrowing_grants_nothing',

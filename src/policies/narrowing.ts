@@ -1,6 +1,6 @@
 // Request validation that needs no rule (design §6.1 order: 400 before any 403): narrowing prefix, access, duration.
-import { ACCESS_PRESETS } from '../config/schema.ts'
 import { InvalidRequest } from '../errors.ts'
+import { ACCESS_PRESETS } from './actions.ts'
 import { isSafeValue } from './values.ts'
 
 /** STS durations: at least 900 seconds, at most 43200 (a role's largest MaxSessionDuration). */

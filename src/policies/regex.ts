@@ -1,90 +1,41 @@
-// Operator regular expressions (`matches`, `pattern`): anchored, and refused when they can backtrack catastrophically.
+// Operator regular expressions (`matches`, `pattern`): RE2 syntax, run by re2js in time linear in the input.
+import { RE2JS } from 're2js'
 
-/** Claim values longer than this never match a `matches` condition (bounds the regex work, SEC-067). */
+/** The longest claim value a `matches` condition reads; a longer one is a denial, never a silent non-match. */
 export const MATCH_INPUT_MAX = 256
 
 /**
- * Finds the constructs that make a backtracking engine exponential: a repeated group that itself
- * contains a repetition or an alternation (`(a+)+`, `(a|aa)*`), and backreferences. Returns why, or null.
- * Conservative on purpose: claim patterns are short, and a refused pattern can always be rewritten.
+ * The largest pattern accepted, in RE2 program instructions. Matching costs at most about one step
+ * per instruction per character, so this bounds the cost of each character an attacker sends.
+ * `[a-z0-9][a-z0-9._-]{0,63}` is 129; `.{0,999}` is 1,001 and refused.
  */
-export function catastrophicRegexReason(source: string): string | null {
-  // One frame per open group: whether it contains a repetition or an alternation.
-  const frames: { repeats: boolean; alternates: boolean }[] = [{ repeats: false, alternates: false }]
-  let lastGroup: { repeats: boolean; alternates: boolean } | null = null
-  let i = 0
-  const quantifierAt = (at: number): { length: number; repeats: boolean } | null => {
-    const c = source[at]
-    if (c === '*' || c === '+') return { length: 1, repeats: true }
-    if (c === '?') return { length: 1, repeats: false }
-    if (c === '{') {
-      const m = /^\{(\d+)(,(\d*))?\}/.exec(source.slice(at))
-      if (!m) return null
-      const max = m[2] === undefined ? Number(m[1]) : m[3] === '' ? Number.POSITIVE_INFINITY : Number(m[3])
-      return { length: m[0].length, repeats: max > 1 }
-    }
-    return null
-  }
-  while (i < source.length) {
-    const c = source[i]
-    const frame = frames[frames.length - 1]
-    if (!frame) return 'unbalanced parentheses'
-    let atomWasGroup = false
-    if (c === '\\') {
-      const next = source[i + 1] ?? ''
-      if (/[1-9]/.test(next) || next === 'k') return 'backreferences are not allowed'
-      i += 2
-    } else if (c === '[') {
-      i++
-      if (source[i] === '^') i++
-      if (source[i] === ']') i++
-      while (i < source.length && source[i] !== ']') i += source[i] === '\\' ? 2 : 1
-      i++
-    } else if (c === '(') {
-      frames.push({ repeats: false, alternates: false })
-      i++
-      if (source[i] === '?') {
-        // (?:, (?=, (?!, (?<=, (?<!, (?<name>
-        i++
-        if (source[i] === '<' && source[i + 1] !== '=' && source[i + 1] !== '!') {
-          const close = source.indexOf('>', i)
-          i = close === -1 ? source.length : close + 1
-        } else i++
-      }
-      continue
-    } else if (c === ')') {
-      const closed = frames.pop()
-      if (!closed || frames.length === 0) return 'unbalanced parentheses'
-      lastGroup = closed
-      atomWasGroup = true
-      i++
-    } else if (c === '|') {
-      frame.alternates = true
-      i++
-      continue
-    } else {
-      i++
-    }
-    const q = quantifierAt(i)
-    const current = frames[frames.length - 1]
-    if (!current) return 'unbalanced parentheses'
-    if (atomWasGroup && lastGroup) {
-      if (q?.repeats && (lastGroup.repeats || lastGroup.alternates))
-        return 'a repeated group contains a repetition or an alternation (catastrophic backtracking)'
-      if (lastGroup.repeats) current.repeats = true
-      if (lastGroup.alternates) current.alternates = true
-    }
-    if (q) {
-      if (q.repeats) current.repeats = true
-      i += q.length
-      if (source[i] === '?') i++
-    }
-  }
-  if (frames.length !== 1) return 'unbalanced parentheses'
-  return null
+export const PATTERN_PROGRAM_MAX = 500
+
+/** A compiled operator pattern: `test` answers whether the whole value matches (anchored at both ends). */
+export interface Pattern {
+  test(value: string): boolean
+  /** RE2 program size: the cost of one character, for the per-request matching budget. */
+  readonly cost: number
 }
 
-/** Compiles `source` anchored as `^(?:source)$` with the `u` flag. Throws SyntaxError when invalid. */
-export function compileAnchored(source: string): RegExp {
-  return new RegExp(`^(?:${source})$`, 'u')
+/**
+ * Compiles an operator pattern with RE2 semantics (no backreferences, no lookaround: what RE2
+ * cannot run in linear time it refuses). The whole value must match: `admin|ops` never matches
+ * `admin-evil` (SEC-066). Returns the pattern or why it is refused.
+ */
+export function compilePattern(source: string): { pattern: Pattern } | { error: string } {
+  let re: RE2JS
+  try {
+    re = RE2JS.compile(source)
+  } catch (err) {
+    return {
+      error: `not a linear-time (RE2) regular expression: ${(err as Error).message} (backreferences and lookaround are not supported)`,
+    }
+  }
+  const cost = re.programSize()
+  if (cost > PATTERN_PROGRAM_MAX)
+    return {
+      error: `compiles to ${cost} RE2 instructions, over the limit of ${PATTERN_PROGRAM_MAX}; use a shorter pattern (or "in" for a list of values)`,
+    }
+  return { pattern: { test: (value) => re.matches(value), cost } }
 }

@@ -1,18 +1,21 @@
 // The compiled form of a rule: everything parsed, proved and precomputed once at config load.
-import type { RuleConfig } from '../config/schema.ts'
 import type { AccessSpec } from './actions.ts'
 import type { CompiledCondition } from './conditions.ts'
 import type { OssLocation } from './policy.ts'
+import type { Pattern } from './regex.ts'
+import type { RuleSpec } from './spec.ts'
 import type { Template } from './template.ts'
 
 export interface CompiledRule {
   readonly id: string
   /** The issuers[].id whose callers this rule may match. */
   readonly issuerId: string
-  readonly config: RuleConfig
+  /** May a caller ask for it by name (`rule=`)? */
+  readonly selectable: boolean
+  readonly config: RuleSpec
   readonly when: readonly CompiledCondition[]
   /** The rule's stricter value pattern, anchored; null for the default value rule alone. */
-  readonly pattern: RegExp | null
+  readonly pattern: Pattern | null
   readonly prefix: Template
   /** The literal text of `oss.prefix` before its first variable (the whole prefix when it has none). */
   readonly literalPrefix: string

@@ -1,4 +1,5 @@
 // The value rules of design §4: what a substituted claim (or a narrowing segment) may be.
+import type { Pattern } from './regex.ts'
 
 /** The longest value a template variable may take; the worst-case proof renders every variable at it. */
 export const VALUE_MAX_LENGTH = 128
@@ -21,7 +22,7 @@ export type ValueResult = { ok: true; value: string } | { ok: false; why: string
  * Turns a claim into the text a template may use, or says why it cannot (never quoting the value).
  * Strings are kept; non-negative safe integers become their decimal text; everything else is refused.
  */
-export function toTemplateValue(raw: unknown, pattern: RegExp | null): ValueResult {
+export function toTemplateValue(raw: unknown, pattern: Pattern | null): ValueResult {
   let value: string
   if (typeof raw === 'string') value = raw
   else if (typeof raw === 'number') {

@@ -3,9 +3,10 @@
 // token until it ends, so in-flight requests finish on the config they started with.
 import { createTokenVerifier, type TokenVerifier } from '../auth/index.ts'
 import type { Config } from '../config/index.ts'
+import { compileRules } from '../config/index.ts'
 import type { DenyList } from '../denylist/index.ts'
 import type { Logger } from '../logger.ts'
-import { type CompiledRule, compileRules } from '../policies/index.ts'
+import type { CompiledRule } from '../policies/index.ts'
 import type { Audit } from '../services/audit.ts'
 import {
   type CredentialIssuer,

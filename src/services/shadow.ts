@@ -1,9 +1,10 @@
 // `serve --shadow`: every request is also decided under a candidate config, compared with the live decision,
 // logged when it differs and counted. Never served, never sent to STS.
 import type { Config } from '../config/index.ts'
+import { compileRules } from '../config/index.ts'
 import { AccessDenied, InvalidRequest } from '../errors.ts'
 import type { Logger } from '../logger.ts'
-import { type CompiledRule, compileRules, renderGrant, selectRule } from '../policies/index.ts'
+import { type CompiledRule, renderGrant, selectRule } from '../policies/index.ts'
 import type { Caller, CredentialAsk, Grant } from '../types.ts'
 import { compareGrants, type GrantOutcome } from './grant-diff.ts'
 

@@ -160,10 +160,9 @@ export function createSimulate(deps: { rules: readonly CompiledRule[] }): Simula
     // Design §6.1 order: every 400 (the request's fields, then the checks) before any 403.
     assertAskShape(ask)
     assertChecks(checks)
-    const { rule, trace } = matchRules(deps.rules, caller, ask.rule)
+    const { rule, trace, reason: denied } = matchRules(deps.rules, caller, ask.rule)
     if (!rule) {
-      const reason =
-        ask.rule === undefined ? DENIAL_REASONS.noRuleMatched : DENIAL_REASONS.requestedRuleNotMatched
+      const reason = denied ?? DENIAL_REASONS.noRuleMatched
       throw new SimulateDenied(null, trace, reason, { reason })
     }
     let grant: Grant

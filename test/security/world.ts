@@ -174,7 +174,12 @@ export function securityConfigDoc(world: World): ConfigDoc {
     ],
     rules: [
       {
-        ...rule('app-users', { when: { groups: { contains: 'photo-app' } }, sessionName: 'app-${sub}' }),
+        // The first corp rule: naming it skips no earlier rule (design §14), so callers may ask for it.
+        ...rule('app-users', {
+          selectable: true,
+          when: { groups: { contains: 'photo-app' } },
+          sessionName: 'app-${sub}',
+        }),
         oss: {
           bucket: 'examplebucket',
           region: 'cn-hangzhou',

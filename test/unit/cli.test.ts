@@ -90,6 +90,25 @@ describe('runCli', () => {
     expect(io.stdout()).toContain('2 issuer(s), 3 rule(s): app-users, ossbrowser-analysts, partner-broker')
   })
 
+  it('when a selectable rule grants more than an earlier rule the same caller could match, then check-config warns and still exits 0 (issue 16 item 2)', async () => {
+    const file = join(dir, 'selectable.yaml')
+    const widening = VALID_YAML.replace(
+      /rules:\n/,
+      'rules:\n  - id: first\n    issuer: corp\n    roleArn: acs:ram::1234567890123456:role/oss-app-user\n    oss: { bucket: examplebucket, region: cn-hangzhou, prefix: "first/${sub}/", access: read }\n',
+    )
+    writeFileSync(file, widening.replace('  - id: app-users\n', '  - id: app-users\n    selectable: true\n'))
+    const io = capture()
+    expect(await runCli(['check-config', file], io)).toBe(EXIT.ok)
+    expect(io.stdout()).toContain('2 rule(s): first, app-users')
+    expect(io.stderr()).toMatch(
+      /^warning: rule "app-users" is selectable and grants .* beyond the earlier rule "first"/,
+    )
+    writeFileSync(file, widening)
+    const quiet = capture()
+    expect(await runCli(['check-config', file], quiet)).toBe(EXIT.ok)
+    expect(quiet.stderr()).toBe('')
+  })
+
   it('when check-config is given a config with five mistakes, then it exits 1 listing every one with its path', async () => {
     const io = capture()
     expect(await runCli(['check-config', invalidFile], io)).toBe(EXIT.invalid)

@@ -47,6 +47,8 @@ export function baselineConfig(issuer: TestIssuer, patch: (raw: Loose) => void =
       {
         id: 'app-users',
         issuer: 'corp',
+        // The first rule: naming it skips no earlier rule (design §14), so callers may ask for it.
+        selectable: true,
         when: { groups: { contains: 'photo-app' } },
         roleArn: 'acs:ram::1000000000000001:role/oss-app-user',
         sessionName: 'app-${sub}',

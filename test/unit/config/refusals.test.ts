@@ -242,7 +242,9 @@ describe('loadConfig refusals', () => {
     const config = validConfig()
     mutate(config)
     const problems = problemsOf(config)
-    expect(problems).toEqual([{ path, message: `unknown key: ${key}` }])
+    // A rule's problems name the rule (issue 16 item 12).
+    const named = path.startsWith('rules[0]') ? 'rule "app-users": ' : ''
+    expect(problems).toEqual([{ path, message: `${named}unknown key: ${key}` }])
   })
 
   it('when limits has the typo "perip", then the error reads "limits: unknown key: perip"', () => {
@@ -362,5 +364,45 @@ describe('secrets and trust anchors have no defaults', () => {
     ['a rule without prefix', (c) => delete rule(c).oss['prefix'], 'rules[0].oss.prefix'],
   ])('when an issuer or rule has %s, then it is required', (_name, mutate, path) => {
     expect(refusedAt(mutate).paths).toEqual([path])
+  })
+})
+
+describe('every rule problem names the rule id (issue 16 item 12)', () => {
+  const base = {
+    id: 'uploads',
+    issuer: 'corp',
+    roleArn: 'acs:ram::1234567890123456:role/oss-app-user',
+    oss: { bucket: 'examplebucket', region: 'cn-hangzhou', prefix: 'up/${sub}/', access: 'read' },
+  }
+  const issuers = [
+    {
+      id: 'corp',
+      issuer: 'https://id.example.test/',
+      audiences: ['sts-vend'],
+      jwksUri: 'https://id.example.test/jwks.json',
+      algorithms: ['RS256'],
+    },
+  ]
+  const problemsOf = (rule: Record<string, unknown>) => {
+    try {
+      loadConfig({ issuers, rules: [{ ...base, id: 'first' }, rule] })
+    } catch (err) {
+      return [...(err as ConfigError).problems]
+    }
+    return []
+  }
+
+  it.each<[string, Record<string, unknown>]>([
+    ['both access and actions', { ...base, oss: { ...base.oss, actions: ['oss:GetObject'] } }],
+    ['neither access nor actions', { ...base, oss: { ...base.oss, access: undefined } }],
+    ['an unknown key', { ...base, colour: 'blue' }],
+    ['an unknown issuer', { ...base, issuer: 'nobody' }],
+    ['a bad roleArn', { ...base, roleArn: 'arn:aws:iam::1:role/x' }],
+    ['a duration default over max', { ...base, durationSeconds: { default: 7200, max: 3600 } }],
+    ['a duplicate id', { ...base, id: 'first' }],
+  ])('when a rule has %s, then each of its problems names the rule id', (_what, rule) => {
+    const problems = problemsOf(rule).filter((p) => p.path.startsWith('rules[1]'))
+    expect(problems.length).toBeGreaterThan(0)
+    for (const p of problems) expect(p.message).toMatch(new RegExp(`^rule "${String(rule['id'])}": `))
   })
 })

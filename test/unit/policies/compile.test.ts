@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
-import { type Config, ConfigError, loadConfig } from '../../../src/config/index.ts'
+import { type Config, ConfigError, compileRules, loadConfig } from '../../../src/config/index.ts'
 import { compileRule } from '../../../src/policies/compile.ts'
-import { compileRules, renderGrant } from '../../../src/policies/index.ts'
+import { renderGrant } from '../../../src/policies/index.ts'
 import {
   alice,
   appUsers,
@@ -193,14 +193,48 @@ describe('load-time proofs', () => {
       appUsers({ when: { 'a.b.c.d.e.f.g.h.i': { exists: true } } }),
       'rules[0].when.a.b.c.d.e.f.g.h.i',
     ],
-    ['a catastrophic matches', appUsers({ when: { groups: { matches: '(a+)+$' } } }), 'rules[0].when.groups'],
-    ['a catastrophic pattern', appUsers({ pattern: '([a-z]+)*' }), 'rules[0].pattern'],
+    // Issue 16 item 1: what RE2 cannot run in linear time is refused, naming the rule.
+    [
+      'a backreference in matches',
+      appUsers({ when: { groups: { matches: '(a)\\1' } } }),
+      'rules[0].when.groups.matches',
+    ],
+    [
+      'a lookahead in matches',
+      appUsers({ when: { groups: { matches: '(?!admin).*' } } }),
+      'rules[0].when.groups.matches',
+    ],
+    ['a lookahead in pattern', appUsers({ pattern: '(?=x)[a-z]+' }), 'rules[0].pattern'],
+    ['an unbalanced pattern', appUsers({ pattern: '[a-z' }), 'rules[0].pattern'],
+    [
+      'an oversized matches',
+      appUsers({ when: { groups: { matches: '.{0,999}' } } }),
+      'rules[0].when.groups.matches',
+    ],
   ])('when a rule has %s, then the config is refused at %s', (_what, rule, path) => {
     const problems = problemsOf([rule])
     expect(problems.map((p) => p.path)).toContain(path)
     const problem = problems.find((p) => p.path === path)
     expect(problem?.message).toContain(`"${String(rule['id'])}"`)
   })
+
+  it.each<[string, string]>([
+    ['${sub} first', '${sub}/'],
+    ['${claim.team} first', '${claim.team}/x/'],
+    ['a variable sharing the first segment', 'x${sub}/'],
+    ['${issuer} first', '${issuer}/${sub}/'],
+    ['${rule} first', '${rule}/${sub}/'],
+  ])(
+    'when a prefix has %s, then it is refused at load naming the rule and the fix (issue 16 item 3)',
+    (_what, prefix) => {
+      const problems = problemsOf([appUsers({ id: 'team-folders', oss: { prefix } })])
+      const problem = problems.find(
+        (p) => p.path === 'rules[0].oss.prefix' && p.message.includes('literal folder'),
+      )
+      expect(problem?.message).toContain('rule "team-folders"')
+      expect(problem?.message).toContain('"users/${sub}/"')
+    },
+  )
 
   it.each<[string, RawRule, string]>([
     [
@@ -248,10 +282,10 @@ describe('load-time proofs', () => {
   it('when several rules have problems, then every problem is listed at once', () => {
     const problems = problemsOf([
       appUsers({ oss: { prefix: 'users/*/' } }),
-      appUsers({ id: 'second', when: { groups: { matches: '(a|aa)+' } } }),
+      appUsers({ id: 'second', when: { groups: { matches: '(a)\\1' } } }),
     ])
     expect(problems.map((p) => p.path)).toEqual(
-      expect.arrayContaining(['rules[0].oss.prefix', 'rules[1].when.groups']),
+      expect.arrayContaining(['rules[0].oss.prefix', 'rules[1].when.groups.matches']),
     )
   })
 
@@ -271,7 +305,6 @@ describe('load-time proofs', () => {
   it.each<[string, RawRule]>([
     ['several whole-segment variables', appUsers({ oss: { prefix: 'orgs/${claim.org}/${issuer}/${sub}/' } })],
     ['a literal-only prefix', appUsers({ oss: { prefix: 'exampledir/' } })],
-    ['a variable first', appUsers({ oss: { prefix: '${sub}/' } })],
     ['literal characters of the value rule', appUsers({ oss: { prefix: 'a.b/c=d/e+f/g@h/i-j/${sub}/' } })],
     ['a claim number path', appUsers({ oss: { prefix: 'teams/${claim.team}/' } })],
     ['a templated ExternalId', appUsers({ externalId: 'tenant-${claim.tenant}' })],
@@ -281,6 +314,13 @@ describe('load-time proofs', () => {
     ],
   ])('when a rule has %s, then it compiles', (_what, rule) => {
     expect(() => compile([rule])).not.toThrow()
+  })
+
+  it('when a pattern uses RE2 syntax JavaScript lacks, then it loads and matches as RE2 does', () => {
+    const rule = compileOne(appUsers({ when: { team: { matches: '(?i)photo-(?P<env>dev|prod)' } } }))
+    const decide = (team: string) => rule.when[0]?.failure({ team }, { left: 1_000_000 }) ?? null
+    expect([decide('PHOTO-dev'), decide('photo-prod')]).toEqual([null, null])
+    expect(decide('photo-test')).not.toBeNull()
   })
 
   it('when the bundled example config is loaded, then every rule is proved below the limit', () => {

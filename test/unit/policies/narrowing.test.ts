@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { type AskShape, assertAskShape, sanitizeSessionName } from '../../../src/policies/index.ts'
 
@@ -63,16 +64,21 @@ describe('assertAskShape', () => {
 
 describe('sanitizeSessionName', () => {
   it.each([
+    // Issue 16 item 4: a changed or padded name carries 16 hex of the sha256 of the rendered name.
     ['app-alice', 'app-alice'],
-    ['a', 'a_'],
-    ['', '__'],
-    ['a b:c/d', 'a_b_c_d'],
-    ['😀', '__'],
-    ['x😀y', 'x_y'],
+    ['a', 'a-'],
+    ['', '-'],
+    ['a b:c/d', 'a_b_c_d-'],
+    ['😀', '_-'],
+    ['x😀y', 'x_y-'],
     ['a'.repeat(64), 'a'.repeat(64)],
-  ])('when the rendered name is %j, then the session name is %j', (raw, expected) => {
-    expect(sanitizeSessionName(raw)).toBe(expected)
-  })
+  ])(
+    'when the rendered name is %j, then the session name is %j and a hash when it changed',
+    (raw, expected) => {
+      const suffix = raw === expected ? '' : createHash('sha256').update(raw).digest('hex').slice(0, 16)
+      expect(sanitizeSessionName(raw)).toBe(`${expected}${suffix}`)
+    },
+  )
 
   it('when two long names differ only after character 47, then their session names still differ', () => {
     const a = sanitizeSessionName(`${'x'.repeat(70)}-one`)

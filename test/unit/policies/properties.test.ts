@@ -121,6 +121,19 @@ describe('policy properties (security-cases §4.3)', () => {
     )
   })
 
+  it('P4b session name injectivity: distinct rendered names never share a RoleSessionName (issue 16 item 4)', async () => {
+    const near = fc.string({ unit: fc.constantFrom('a', '_', '+', '=', '-', ' ', 'é', '0'), maxLength: 70 })
+    await timed('P4b', () =>
+      fc.assert(
+        fc.property(near, near, (a, b) => {
+          fc.pre(a !== b)
+          expect(sanitizeSessionName(a)).not.toBe(sanitizeSessionName(b))
+        }),
+        fcOptions(),
+      ),
+    )
+  })
+
   it('P5 narrowing monotonicity: whatever a narrowed policy allows, the rule allows too', async () => {
     const rules = [
       compileOne(appUsers({ when: {}, conditions: { sourceIp: 'request', secureTransport: true } })),

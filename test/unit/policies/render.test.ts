@@ -161,12 +161,13 @@ describe('seed scenarios (reference/seeds)', () => {
         when: { department: { in: ['d1', 'd2', 'd3'] } },
         oss: { bucket: undefined, accessPoint: ap('ap-01'), prefix: 'dir1/', access: 'read' },
       }),
-      // The seed's "entire bucket" cannot be granted (a rendered prefix is never empty, design §4):
-      // department 4 gets read/write on a folder of its own at the root of ap-02.
+      // The seed's "entire bucket" cannot be granted (a rendered prefix is never empty, design §4),
+      // and a prefix starts with a literal folder (design §14): department 4 gets read/write on a
+      // folder of its own under d4/ in ap-02.
       appUsers({
         id: 'dept-4',
         when: { department: { equals: 'd4' } },
-        oss: { bucket: undefined, accessPoint: ap('ap-02'), prefix: '${sub}/', access: 'read-write' },
+        oss: { bucket: undefined, accessPoint: ap('ap-02'), prefix: 'd4/${sub}/', access: 'read-write' },
       }),
       appUsers({
         id: 'dept-5-10',
@@ -214,14 +215,14 @@ describe('seed scenarios (reference/seeds)', () => {
             {
               Effect: 'Allow',
               Action: [...READ, ...WRITE],
-              Resource: `${base('ap-02')}/object/dept-user/*`,
+              Resource: `${base('ap-02')}/object/d4/dept-user/*`,
               Condition: HTTPS,
             },
             {
               Effect: 'Allow',
               Action: ['oss:ListObjects', 'oss:ListObjectVersions'],
               Resource: base('ap-02'),
-              Condition: { StringLike: { 'oss:Prefix': ['dept-user/*'] }, ...HTTPS },
+              Condition: { StringLike: { 'oss:Prefix': ['d4/dept-user/*'] }, ...HTTPS },
             },
           ],
         }),
@@ -421,8 +422,8 @@ describe('renderGrant', () => {
     })
 
     it('when ${issuer} and ${rule} are used, then they render the ids', () => {
-      const ids = compileOne(appUsers({ oss: { prefix: '${issuer}/${rule}/${sub}/' } }))
-      expect(renderGrant(ids, alice(), json, ctx).oss.prefix).toBe('corp/app-users/alice/')
+      const ids = compileOne(appUsers({ oss: { prefix: 'ids/${issuer}/${rule}/${sub}/' } }))
+      expect(renderGrant(ids, alice(), json, ctx).oss.prefix).toBe('ids/corp/app-users/alice/')
     })
   })
 
@@ -431,28 +432,44 @@ describe('renderGrant', () => {
     const name = (email: unknown) =>
       renderGrant(byEmail, callerOf({ groups: ['photo-app'], email }), json, ctx).sessionName
 
-    it('when the value holds + and =, then they become _', () => {
-      expect(name('a+b=c@x.com')).toBe('app-a_b_c@x.com')
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16)
+
+    it('when the value holds + and =, then they become _ and the hash of the unsanitised name follows', () => {
+      expect(name('a+b=c@x.com')).toBe(`app-a_b_c@x.com-${sha('app-a+b=c@x.com')}`)
     })
 
-    it('when the name is longer than 64, then it is the first 47 characters, "-" and 16 hex of its sha256', () => {
+    it('when a+b, a=b and a_b are rendered, then they get three different session names (issue 16 item 4)', () => {
+      const names = ['a+b', 'a=b', 'a_b'].map((v) => name(v))
+      expect(new Set(names).size).toBe(3)
+      expect(names[2]).toBe('app-a_b')
+      expect(names[0]).toBe(`app-a_b-${sha('app-a+b')}`)
+    })
+
+    it('when a valid value imitates the hashed name of another, then it is hashed too and stays distinct', () => {
+      const hashed = name('a+b')
+      const mimic = name(hashed.slice('app-'.length))
+      expect(mimic).not.toBe(hashed)
+      expect(mimic).toBe(`${hashed.slice(0, 47)}-${sha(hashed)}`)
+    })
+
+    it('when the name is longer than 64, then it is the first 47 sanitised characters, "-" and 16 hex of the sha256 of the rendered name', () => {
       const email = `${'e'.repeat(120)}@x.com`
-      const sanitised = `app-${email}`
-      const expected = `${sanitised.slice(0, 47)}-${createHash('sha256').update(sanitised).digest('hex').slice(0, 16)}`
+      const rendered = `app-${email}`
+      const expected = `${rendered.slice(0, 47)}-${sha(rendered)}`
       expect(name(email)).toBe(expected)
       expect(expected).toHaveLength(64)
     })
 
-    it('when the name is one character, then it is padded with _', () => {
+    it('when the name is one character, then it gets the hash suffix, not padding', () => {
       const bare = compileOne(appUsers({ sessionName: '${sub}' }))
       expect(renderGrant(bare, callerOf({ sub: 'a', groups: ['photo-app'] }), json, ctx).sessionName).toBe(
-        'a_',
+        `a-${sha('a')}`,
       )
     })
 
-    it('when the literal part has characters STS refuses, then they become _', () => {
+    it('when the literal part has characters STS refuses, then they become _ and the hash follows', () => {
       const odd = compileOne(appUsers({ sessionName: 'app ${sub}:ü' }))
-      expect(renderGrant(odd, alice(), json, ctx).sessionName).toBe('app_alice__')
+      expect(renderGrant(odd, alice(), json, ctx).sessionName).toBe(`app_alice__-${sha('app alice:ü')}`)
     })
   })
 

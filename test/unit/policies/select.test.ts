@@ -56,7 +56,6 @@ describe('when conditions', () => {
     ['matches, an array with a matching element', { matches: 'admin|ops' }, ['x', 'admin'], true],
     ['matches, an array without one', { matches: 'admin|ops' }, ['admin-evil'], false],
     ['matches, a number', { matches: '\\d+' }, 42, false],
-    ['matches, a value over 256 characters', { matches: 'a+' }, 'a'.repeat(257), false],
     ['matches, a value of 256 characters', { matches: 'a+' }, 'a'.repeat(256), true],
     ['exists true, present', { exists: true }, 'x', true],
     ['exists true, present as null', { exists: true }, null, true],
@@ -95,12 +94,85 @@ describe('when conditions', () => {
   })
 })
 
+describe('matches limits (issue 16 item 1)', () => {
+  const decide = (condition: Record<string, unknown>, value: unknown) => {
+    const { rules } = compile([
+      appUsers({ id: 'restricted', when: { c: condition }, oss: { prefix: 'restricted/${sub}/' } }),
+      appUsers({ id: 'everyone', when: {} }),
+    ])
+    return matchRules(rules, callerOf({ c: value }))
+  }
+
+  it.each<[string, Record<string, unknown>, unknown]>([
+    ['a value over 256 characters', { matches: 'a+' }, 'a'.repeat(257)],
+    ['an element over 256 characters', { matches: 'a+' }, ['b', 'a'.repeat(257)]],
+    ['an array of 65 elements', { matches: 'a+' }, Array.from({ length: 65 }, () => 'b')],
+    [
+      '64 elements of 256 characters against a large pattern',
+      { matches: '[a-z0-9][a-z0-9._-]{0,63}!' },
+      Array.from({ length: 64 }, () => 'a'.repeat(256)),
+    ],
+  ])(
+    'when a matches condition meets %s, then the request is denied, never passed to a later rule',
+    (_what, condition, value) => {
+      const { rule, reason, trace } = decide(condition, value)
+      expect(rule).toBeNull()
+      expect(reason).toBe('match_limit_exceeded')
+      expect(trace.map((t) => t.id)).toEqual(['restricted'])
+      expect(
+        codeOf(() =>
+          selectRule(compile([appUsers({ when: { c: condition } })]).rules, callerOf({ c: value })),
+        ),
+      ).toBe('access_denied')
+    },
+  )
+
+  it.each<[string, Record<string, unknown>, unknown]>([
+    ['a value of 256 characters', { matches: 'a+' }, 'a'.repeat(256)],
+    ['an array of 64 elements', { matches: 'a+' }, [...Array.from({ length: 63 }, () => 'b'), 'a']],
+    [
+      'a small pattern over 64 elements of 20 characters',
+      { matches: 'a+' },
+      [...Array.from({ length: 63 }, () => 'b'.repeat(20)), 'a'.repeat(20)],
+    ],
+  ])('when a matches condition meets %s, then it is decided', (_what, condition, value) => {
+    expect(decide(condition, value).rule?.id).toBe('restricted')
+  })
+
+  it("when the issue's 20 hostile groups meet its pathological pattern, then the request is denied within 50 ms", () => {
+    const { rules } = compile([appUsers({ when: { groups: { matches: '\\w*\\w*\\w*\\w*\\w*!' } } })])
+    const caller = callerOf({ groups: Array.from({ length: 20 }, () => 'a'.repeat(250)) })
+    matchRules(rules, callerOf({ groups: ['warm'] }))
+    const started = performance.now()
+    expect(matchRules(rules, caller).reason).toBe('match_limit_exceeded')
+    expect(performance.now() - started).toBeLessThan(50)
+  })
+
+  it('when hostile values make the engine rebuild its state at every character, then the budget stops the request within 200 ms', () => {
+    const pattern = '(?:[ab]*a[ab]{10}){0,30}c'
+    const { rules } = compile([appUsers({ when: { groups: { matches: pattern } } })])
+    const random = () => Array.from({ length: 256 }, () => (Math.random() < 0.5 ? 'a' : 'b')).join('')
+    matchRules(rules, callerOf({ groups: [random()] }))
+    const started = performance.now()
+    expect(matchRules(rules, callerOf({ groups: Array.from({ length: 64 }, random) })).reason).toBe(
+      'match_limit_exceeded',
+    )
+    expect(performance.now() - started).toBeLessThan(200)
+  })
+})
+
 describe('selectRule', () => {
   const { rules } = compile([
     appUsers({ id: 'admins', when: { groups: { contains: 'admins' } }, oss: { prefix: 'admin/${sub}/' } }),
     appUsers(),
-    appUsers({ id: 'fallback', when: {}, oss: { prefix: 'guests/${sub}/', access: 'read' } }),
+    appUsers({
+      id: 'fallback',
+      when: {},
+      oss: { prefix: 'guests/${sub}/', access: 'read' },
+      selectable: true,
+    }),
     appUsers({ id: 'partner-rule', issuer: 'partner', when: {} }),
+    appUsers({ id: 'catch-all', when: {}, oss: { prefix: 'all/${sub}/' } }),
   ])
 
   it('when several rules match, then the first one wins and the trace says why earlier ones did not', () => {
@@ -122,8 +194,23 @@ describe('selectRule', () => {
     })
   })
 
-  it('when a rule is requested and matches, then it is chosen over an earlier match', () => {
+  it('when a selectable rule is requested and matches, then it is chosen over an earlier match', () => {
     expect(selectRule(rules, alice(), 'fallback').rule.id).toBe('fallback')
+  })
+
+  it('when a rule the caller matches is requested but is not selectable, then it is access_denied like a non-match (issue 16 item 2)', () => {
+    expect(matchRules(rules, alice()).rule?.id).toBe('app-users')
+    for (const requested of ['app-users', 'catch-all']) {
+      expect(codeOf(() => selectRule(rules, alice(), requested))).toBe('access_denied')
+      expect(reasonOf(() => selectRule(rules, alice(), requested))).toBe('requested_rule_not_matched')
+    }
+    expect(matchRules(rules, alice(), 'catch-all').trace).toEqual([
+      {
+        id: 'catch-all',
+        matched: false,
+        reason: 'not selectable by name (the rule does not say selectable: true)',
+      },
+    ])
   })
 
   it.each([

@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: rule templates (${sub}) are data here, not JS templates.
 import { describe, expect, it } from 'vitest'
-import { compileAnchored } from '../../../src/policies/regex.ts'
+import { compilePattern, type Pattern } from '../../../src/policies/regex.ts'
 import { isSafeValue, toTemplateValue } from '../../../src/policies/values.ts'
 
 describe('toTemplateValue', () => {
@@ -87,6 +87,12 @@ describe('toTemplateValue', () => {
   ])('when the claim is %j, then it is refused', (raw) => {
     expect(toTemplateValue(raw, null).ok).toBe(false)
   })
+
+  const compileAnchored = (source: string): Pattern => {
+    const compiled = compilePattern(source)
+    if ('error' in compiled) throw new Error(compiled.error)
+    return compiled.pattern
+  }
 
   it('when a rule pattern is stricter, then a value must pass both it and the default rule', () => {
     const pattern = compileAnchored('[a-z0-9][a-z0-9._-]{0,63}')

@@ -1,8 +1,7 @@
 // Every served credential lands in the issued-credential index, hit or miss, without a write per cache hit.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: rule templates (${sub}) are data here.
 import { describe, expect, it } from 'vitest'
-import { loadConfig } from '../../../src/config/index.ts'
-import { compileRules } from '../../../src/policies/index.ts'
+import { compileRules, loadConfig } from '../../../src/config/index.ts'
 import { createIssueCredentials } from '../../../src/services/issue-credentials.ts'
 import type { IssuedEntry, IssuedIndex } from '../../../src/services/issued-index.ts'
 import type { Caller, StsCredentials } from '../../../src/types.ts'
