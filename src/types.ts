@@ -1,5 +1,5 @@
 // The plain types that cross module boundaries: caller → grant → STS input → issued credentials.
-import type { AccessPreset } from './config/schema.ts'
+import type { AccessPreset } from './policies/actions.ts'
 
 export type { AccessPreset }
 

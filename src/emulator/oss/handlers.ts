@@ -1,6 +1,17 @@
 // What each OSS operation does to the in-memory store, and the answer OSS gives (status, headers, XML body).
 import { createHash } from 'node:crypto'
-import type { OssAuthorization } from './authorize.ts'
+import {
+  assertContentMd5,
+  deleteObject,
+  empty,
+  getObject,
+  type HandlerContext,
+  iso,
+  metaHeaders,
+  type OssAnswer,
+  requestTags,
+  xml,
+} from './answer.ts'
 import { OssError } from './errors.ts'
 import { type Listing, listNames } from './listing.ts'
 import type { OssOperation } from './operations.ts'
@@ -13,31 +24,11 @@ import {
   md5Etag,
   multipartEtag,
   newUploadId,
-  type ObjectStore,
   type StoredObject,
   type StoredPart,
 } from './store.ts'
 import { runWrite } from './writes.ts'
-import { parseCompleteMultipartUpload, parseTaggingHeader, type XmlNode, xmlDocument } from './xml.ts'
-
-export interface OssAnswer {
-  status: number
-  headers: Record<string, string>
-  body: Buffer | string
-}
-
-export interface HandlerContext {
-  store: ObjectStore
-  now: Date
-  /** When the emulator started: every bucket's CreationDate. */
-  createdAt: Date
-  /** The scheme and host clients used, for CompleteMultipartUpload's Location. */
-  baseUrl: string
-  /** Decides one more (target, action) for the caller: DeleteMultipleObjects checks each key with it. */
-  authorize: (target: OssTarget, action: string) => OssAuthorization
-  /** CopyObject's source, already authorized for oss:GetObject; else null. */
-  source: OssTarget | null
-}
+import { parseCompleteMultipartUpload, type XmlNode } from './xml.ts'
 
 // OSS: every part but the last is at least 100 KB; part numbers are 1..10000; listings return at most 1000.
 const MIN_PART_BYTES = 100 * 1024
@@ -54,31 +45,12 @@ const RESPONSE_OVERRIDES: ReadonlySet<string> = new Set([
   'response-content-encoding',
 ])
 
-export const iso = (date: Date) => date.toISOString()
-export const xml = (root: string, content: XmlNode[] | string): OssAnswer => ({
-  status: 200,
-  headers: { 'content-type': 'application/xml' },
-  body: xmlDocument(root, content),
-})
-export const empty = (status: number, headers: Record<string, string> = {}): OssAnswer => ({
-  status,
-  headers,
-  body: '',
-})
-
 function intParam(req: OssRequest, name: string, fallback: number, max: number): number {
   const raw = queryValue(req.query, name)
   if (raw === undefined || raw === '') return fallback
   if (!/^\d{1,5}$/.test(raw) || Number(raw) > max)
     throw new OssError('InvalidArgument', `${name} must be an integer from 0 to ${max}.`)
   return Number(raw)
-}
-
-export function metaHeaders(req: OssRequest): Record<string, string> {
-  const meta: Record<string, string> = {}
-  for (const name of Object.keys(req.headers))
-    if (name.startsWith('x-oss-meta-')) meta[name] = String(header(req.headers, name) ?? '')
-  return meta
 }
 
 function objectHeaders(object: StoredObject, req: OssRequest): Record<string, string> {
@@ -99,30 +71,11 @@ function objectHeaders(object: StoredObject, req: OssRequest): Record<string, st
   return headers
 }
 
-export function getObject(contents: BucketContents, key: string): StoredObject {
-  const object = contents.objects.get(key)
-  if (!object) throw new OssError('NoSuchKey', undefined, { Key: key })
-  return object
-}
-
 function getUpload(contents: BucketContents, key: string, req: OssRequest): MultipartUpload {
   const uploadId = queryValue(req.query, 'uploadId') ?? ''
   const upload = contents.uploads.get(uploadId)
   if (!upload || upload.key !== key) throw new OssError('NoSuchUpload', undefined, { UploadId: uploadId })
   return upload
-}
-
-/** Throws OssError InvalidDigest when a Content-MD5 header does not match the body. */
-export function assertContentMd5(req: OssRequest): void {
-  const md5 = header(req.headers, 'content-md5')
-  if (md5 !== undefined && md5 !== createHash('md5').update(req.body).digest('base64'))
-    throw new OssError('InvalidDigest')
-}
-
-/** The tags an upload sets with `x-oss-tagging` (none without it). */
-export function requestTags(req: OssRequest): Record<string, string> {
-  const value = header(req.headers, 'x-oss-tagging')
-  return value === undefined ? {} : parseTaggingHeader(value)
 }
 
 function putObject(ctx: HandlerContext, contents: BucketContents, key: string, req: OssRequest): OssAnswer {
@@ -142,15 +95,6 @@ function putObject(ctx: HandlerContext, contents: BucketContents, key: string, r
   }
   contents.objects.set(key, object)
   return empty(200, { etag: object.etag })
-}
-
-export function deleteObject(ctx: HandlerContext, contents: BucketContents, key: string): OssAnswer {
-  const previous = contents.objects.get(key)
-  if (previous) {
-    contents.objects.delete(key)
-    ctx.store.account(0, previous.body.length)
-  }
-  return empty(204)
 }
 
 function ownerNodes(target: OssTarget): XmlNode[] {

@@ -10,17 +10,12 @@ import {
   resolveSecret,
 } from './authenticate.ts'
 import { OssError } from './errors.ts'
-import { header, type OssRequest } from './request.ts'
+import { header, type OssRequest, type PostForm } from './request.ts'
 import type { OssTarget } from './routing.ts'
 import { signaturesEqual, v1Signature } from './signature-v1.ts'
 import { parseV4Credential, V4_ALGORITHM, v4Signature } from './signature-v4.ts'
 
 /** A PostObject form: its text fields (names lower-cased), the object key and the file. */
-export interface PostForm {
-  fields: Map<string, string>
-  key: string
-  file: Buffer
-}
 
 /** OSS lets a V4 form's x-oss-date be at most 7 days old. */
 const MAX_FORM_AGE_MS = 7 * 24 * 3600 * 1000

@@ -1,7 +1,6 @@
 // An OSS request as the emulator reads it: the decoded path, the query in order, headers and the body.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import { OssError } from './errors.ts'
-import type { PostForm } from './post-object.ts'
 
 /** One query parameter; `bare` when it had no `=` (`?uploads`). */
 export interface QueryParam {
@@ -82,4 +81,11 @@ export async function readRequestBody(req: IncomingMessage, max = MAX_BODY_BYTES
     if (size <= max) chunks.push(chunk as Buffer)
   }
   return size > max ? null : Buffer.concat(chunks)
+}
+
+/** A parsed PostObject form: its fields, the object key and the file. */
+export interface PostForm {
+  fields: Map<string, string>
+  key: string
+  file: Buffer
 }

@@ -1,5 +1,5 @@
 // The object writes beyond PutObject: CopyObject, AppendObject, object tagging, DeleteMultipleObjects and PostObject.
-import { OssError } from './errors.ts'
+
 import {
   assertContentMd5,
   deleteObject,
@@ -11,9 +11,10 @@ import {
   type OssAnswer,
   requestTags,
   xml,
-} from './handlers.ts'
+} from './answer.ts'
+import { OssError } from './errors.ts'
 import type { OssOperation } from './operations.ts'
-import type { PostForm } from './post-object.ts'
+import type { PostForm } from './request.ts'
 import { header, type OssRequest, queryValue } from './request.ts'
 import { type OssTarget, withKey } from './routing.ts'
 import { type BucketContents, md5Etag, type StoredObject } from './store.ts'
