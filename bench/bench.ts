@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DEFAULT_ROLE_ARNS } from '../src/emulator/default-config.ts'
+import { type FleetRow, fleetBench, renderFleet } from './fleet.ts'
 import { buildImageLayout } from './lib/build.ts'
 import { type CellResult, type CellTarget, runCell } from './lib/load.ts'
 import { canPin, cpuModel, memoryBytes, pinSelf, ROOT, spawnNode, waitForOk } from './lib/proc.ts'
@@ -30,6 +31,8 @@ export const SETTINGS = {
   coldCallers: Number(process.env['BENCH_COLD_CALLERS'] ?? 1000),
   /** Cold starts per program. */
   starts: Number(process.env['BENCH_STARTS'] ?? 3),
+  /** Distinct callers of the fleet row (3 replicas on one Redis vs 3 independent ones). */
+  fleetCallers: Number(process.env['BENCH_FLEET_CALLERS'] ?? 3000),
 }
 
 export interface CellSpec {
@@ -62,6 +65,8 @@ export interface BenchReport {
   /** VmHWM at the end: (a)'s, (b)'s and (c)'s services, bare express. */
   peakRssBytes: { vendA: number; vendB: number; vendC: number; bare: number }
   warm: { callers: number; seconds: number; assumeRoleCalls: number }
+  /** The fleet row (null: no redis-server on this machine). */
+  fleet?: FleetRow[] | null
 }
 
 const log = (text: string) => process.stderr.write(`bench: ${text}\n`)
@@ -329,11 +334,23 @@ async function main(): Promise<void> {
   }
 
   await Promise.all([vendA.proc.stop(), vendB.proc.stop(), vendC.proc.stop(), bare.stop(), naive.stop()])
+  log('fleet: 3 replicas on one Redis vs 3 independent replicas, cache warm')
+  const fleetCallers = callers.slice(0, SETTINGS.fleetCallers)
+  report.fleet = await fleetBench({
+    issuer,
+    emulator: emuFast,
+    callers: fleetCallers,
+    core: serverCore,
+    imageDir: layout.dir,
+    seconds: SETTINGS.seconds,
+    rounds: SETTINGS.rounds,
+    connections: 50,
+  })
   await Promise.all([emuFast.proc.stop(), emuQuota.proc.stop(), issuer.close()])
   layout.remove()
   rmSync(work, { recursive: true, force: true })
 
-  const markdown = renderReport(report)
+  const markdown = renderReport(report) + renderFleet(report.fleet ?? null, fleetCallers.length)
   writeFileSync(join(ROOT, 'bench', 'results.md'), markdown)
   writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(report, null, 2)}\n`)
   process.stdout.write(markdown)

@@ -3,15 +3,18 @@ import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { pathToFileURL } from 'node:url'
 import { type AppDeps, createApp, createMetricsApp, type Lifecycle } from './app.ts'
+import type { TokenVerifier } from './auth/index.ts'
 import { type Config, ConfigError, loadConfig, readConfigFile } from './config/index.ts'
 import { DenyListError } from './denylist/index.ts'
 import { AppError, isRootIdentityType, RootIdentityRefused } from './errors.ts'
+import { createFleet, type Fleet } from './fleet/fleet.ts'
 import { listen, urlHost } from './listen.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { type LiveConfig, type LiveOptions, startLiveConfig } from './reload/index.ts'
 import { startReloader } from './reload/reloader.ts'
 import { sha256Hex } from './reload/watch.ts'
+import type { ReadinessCheck } from './routes/health.ts'
 import { createLimiterStores } from './routes/middleware/rate-limit.ts'
 import { safeErrorFields } from './safe-error.ts'
 import { createAudit } from './services/audit.ts'
@@ -80,6 +83,57 @@ export interface AdapterOptions extends LiveOptions {
 }
 
 /** Builds every adapter the app needs from a validated config: the composition of design §2. */
+/** The fleet's shared budget and sealed cache on Redis, when `fleet` is configured (issue 18). */
+function createFleetIfConfigured(
+  config: Config,
+  logger: Logger,
+  metrics: Metrics,
+): Promise<Fleet | undefined> {
+  if (!config.fleet) return Promise.resolve(undefined)
+  return createFleet({
+    fleet: config.fleet,
+    maxCallsPerSecond: config.sts.maxCallsPerSecond,
+    minRemainingSeconds: config.cache.minRemainingSeconds,
+    logger,
+    registry: metrics.registry,
+  })
+}
+
+/** /readyz: the issuers' keys, the service's own STS identity (never root), and the fleet's Redis. */
+function readinessChecks(
+  verifier: TokenVerifier,
+  client: StsClient,
+  fleet: Fleet | undefined,
+): ReadinessCheck[] {
+  return [
+    {
+      name: 'issuers',
+      check: async () => {
+        const r = await verifier.readiness()
+        // Reasons are short codes (jwks_weak_key, http_503, timeout…), never a response body.
+        const failing = Object.entries(r.issuers)
+          .filter(([, v]) => !v.ready)
+          .map(([id, v]) => (v.reason ? `${id}: ${v.reason}` : id))
+        return r.ready ? { ready: true } : { ready: false, detail: `keys not fetched: ${failing.join(', ')}` }
+      },
+    },
+    {
+      name: 'sts',
+      check: async () => {
+        try {
+          await client.checkIdentity()
+          return { ready: true }
+        } catch (err) {
+          const root = err instanceof RootIdentityRefused
+          return { ready: false, detail: root ? 'root account identity refused' : 'identity not resolvable' }
+        }
+      },
+    },
+    ...(fleet ? [fleet.readiness] : []),
+  ]
+}
+
+/** Builds every adapter the app needs from a validated config: the composition of design §2. */
 export async function buildAdapters(
   config: Config,
   logger: Logger,
@@ -89,6 +143,7 @@ export async function buildAdapters(
   const clock = options.now ? { now: options.now } : {}
   const metrics = createMetrics({ defaults: true })
   const token = metricsToken(config)
+  const fleet = await createFleetIfConfigured(config, logger, metrics)
   const client =
     stsClient ??
     createAlibabaStsClient({
@@ -98,20 +153,25 @@ export async function buildAdapters(
         call: (outcome, seconds) => metrics.stsCall(outcome, seconds),
         breaker: (state) => metrics.breaker(state),
       },
+      ...(fleet ? { rateCap: fleet.rateCap } : {}),
     })
-  const sts = createStsService({ client, cache: config.cache, ...clock })
+  const sts = createStsService({
+    client,
+    cache: config.cache,
+    ...clock,
+    ...(fleet ? { wrapCache: fleet.wrapCache } : {}),
+  })
   // Twice the cache: an entry outlives its cache slot (it stays until the credential expires, plus a grace).
   const index =
     options.issuedIndex ?? createMemoryIssuedIndex({ maxEntries: config.cache.maxEntries * 2, ...clock })
   const audit = createAudit(logger, metrics)
   const live = await startLiveConfig(config, { logger, sts, audit, metrics, index }, options)
-  const verifier = live.holder.verifier
   const stores = await createLimiterStores(config.limits)
   const lifecycle: Lifecycle = { draining: false }
   const deps: AppDeps = {
     config,
     logger,
-    verifier,
+    verifier: live.holder.verifier,
     issueCredentials: live.issueCredentials,
     simulate: live.holder.simulate,
     listGrants: live.listGrants,
@@ -120,49 +180,16 @@ export async function buildAdapters(
     audit,
     metrics,
     metricsToken: token,
-    readiness: [
-      {
-        name: 'issuers',
-        check: async () => {
-          const r = await verifier.readiness()
-          // Reasons are short codes (jwks_weak_key, http_503, timeout…), never a response body.
-          const failing = Object.entries(r.issuers)
-            .filter(([, v]) => !v.ready)
-            .map(([id, v]) => (v.reason ? `${id}: ${v.reason}` : id))
-          return r.ready
-            ? { ready: true }
-            : { ready: false, detail: `keys not fetched: ${failing.join(', ')}` }
-        },
-      },
-      {
-        name: 'sts',
-        check: async () => {
-          try {
-            await client.checkIdentity()
-            return { ready: true }
-          } catch (err) {
-            const root = err instanceof RootIdentityRefused
-            return {
-              ready: false,
-              detail: root ? 'root account identity refused' : 'identity not resolvable',
-            }
-          }
-        },
-      },
-    ],
+    readiness: readinessChecks(live.holder.verifier, client, fleet),
     limiterStores: { perIp: stores.perIp, perSubject: stores.perSubject },
     lifecycle,
   }
-  return {
-    deps,
-    stsClient: client,
-    lifecycle,
-    live,
-    close: async () => {
-      live.close()
-      await stores.close()
-    },
+  const close = async () => {
+    live.close()
+    await stores.close()
+    await fleet?.close()
   }
+  return { deps, stsClient: client, lifecycle, live, close }
 }
 
 // Start-up must end within 10 s even when STS never answers; the SDK's own timeouts are configurable.

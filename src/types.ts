@@ -110,11 +110,16 @@ export interface Grant {
   oss: OssGrant
 }
 
+/** Where issued credentials came from: this replica's cache, the fleet's sealed cache, or a new AssumeRole. */
+export type CredentialSource = 'local' | 'fleet' | 'miss'
+
 /** Credentials issued for a grant, with where they came from. */
 export interface Issued {
   grant: Grant
   credentials: StsCredentials
   cache: 'hit' | 'miss'
+  /** Fleet mode's finer answer; without it, `hit` is `local` and `miss` is `miss`. */
+  source?: CredentialSource
   /** expiration − minRemainingSeconds. */
   refreshAfter: Date
 }

@@ -179,6 +179,16 @@ export function parseConfigText(text: string): { value: unknown; problems: Confi
   }
 }
 
+/** With `fleet` set and `limits.store` not, the rate limits live in the fleet's Redis too. */
+function withFleetDefaults(raw: Raw): Raw {
+  const fleet = raw['fleet']
+  const limits = raw['limits'] ?? {}
+  if (!isObject(fleet) || typeof fleet['redisUrl'] !== 'string' || !isObject(limits)) return raw
+  if (limits['store'] !== undefined) return raw
+  const redisUrl = limits['redisUrl'] ?? fleet['redisUrl']
+  return { ...raw, limits: { ...limits, store: 'redis', redisUrl } }
+}
+
 /**
  * Design §3: zod's record drops a `when` key such as `__proto__`; a condition that silently
  * vanished would widen the rule, so every key of the rule as written must have survived.
@@ -247,13 +257,14 @@ export function loadConfig(input: string | unknown): Config {
     value = parsed.value
   }
   if (!isObject(value)) throw new ConfigError([{ path: '', message: 'the config must be a mapping' }])
-  const result = configSchema.safeParse(value)
-  const cross = crossProblems(value)
+  const document = withFleetDefaults(value)
+  const result = configSchema.safeParse(document)
+  const cross = crossProblems(document)
   // A cross-field message that explains a field replaces zod's generic one for that field.
   const explained = new Set(cross.map((p) => p.path))
   const schemaProblems = result.success ? [] : zodProblems(result.error).filter((p) => !explained.has(p.path))
-  const proofs = ruleProofs(value, result.data)
-  const problems = namingRules(value, [...schemaProblems, ...cross, ...proofs.problems])
+  const proofs = ruleProofs(document, result.data)
+  const problems = namingRules(document, [...schemaProblems, ...cross, ...proofs.problems])
   const unique = problems.filter(
     (p, i) => problems.findIndex((q) => q.path === p.path && q.message === p.message) === i,
   )

@@ -137,6 +137,16 @@ const limitsSchema = z.strictObject({
   perSubject: windowSchema(60).default({ limit: 60, windowSeconds: 60 }),
 })
 
+const fleetSchema = z.strictObject({
+  redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+  cacheKeyFile: z.string().min(1),
+  expectedReplicas: positiveInt.default(3),
+  keyPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9:._-]{1,64}$/, 'must be 1–64 of A–Z a–z 0–9 : . _ -')
+    .default('sts-vend:fleet:'),
+})
+
 const cacheSchema = z.strictObject({
   maxEntries: positiveInt.default(10000),
   minRemainingSeconds: z
@@ -300,6 +310,7 @@ export const configSchema = z.strictObject({
   sts: stsSchema.default(stsSchema.parse({})),
   limits: limitsSchema.default(limitsSchema.parse({})),
   cache: cacheSchema.default(cacheSchema.parse({})),
+  fleet: fleetSchema.optional(),
   issuers: z.array(issuerSchema).min(1, 'at least one issuer is required'),
   console: consoleSchema.optional(),
   rules: z.array(ruleSchema).min(1, 'at least one rule is required'),

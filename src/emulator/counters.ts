@@ -17,6 +17,8 @@ export interface CountersSnapshot {
   calls: Record<string, Record<string, number>>
   /** AssumeRole requests received, every outcome included (faults, refusals, successes). */
   assumeRoleCalls: number
+  /** When each AssumeRole request arrived (wall-clock ms, the first 100,000): for rate checks across a fleet. */
+  assumeRoleTimes: number[]
   /** AssumeRole requests without a session Policy. Real STS allows them; sts-vend must never send one. */
   policylessCalls: number
   /** Faults applied, by kind. */
@@ -43,6 +45,7 @@ export function createCallCounters(): CallCounters {
       // Action names come from the request: null-prototype maps keep `__proto__` an ordinary key.
       calls: Object.create(null) as Record<string, Record<string, number>>,
       assumeRoleCalls: 0,
+      assumeRoleTimes: [],
       policylessCalls: 0,
       faults: Object.create(null) as Record<string, number>,
       inFlight: 0,
@@ -58,6 +61,7 @@ export function createCallCounters(): CallCounters {
       s.inFlightMax = Math.max(s.inFlightMax, s.inFlight)
       if (action === 'AssumeRole') {
         s.assumeRoleCalls += 1
+        if (s.assumeRoleTimes.length < 100_000) s.assumeRoleTimes.push(Date.now())
         if (!params.get('Policy')) s.policylessCalls += 1
         s.last = {
           RoleArn: params.get('RoleArn') ?? null,

@@ -55,7 +55,7 @@ export function createAudit(logger: Logger, metrics?: Pick<Metrics, 'issued' | '
     { ruleId: string; issuer: string; subject: string; logger: Logger }
   >()
   return {
-    issued(caller, { grant, credentials, cache }, ctx) {
+    issued(caller, { grant, credentials, cache, source }, ctx) {
       metrics?.issued(grant.ruleId, cache)
       let slot = issuedLoggers.get(credentials)
       if (
@@ -81,7 +81,15 @@ export function createAudit(logger: Logger, metrics?: Pick<Metrics, 'issued' | '
         slot = { ruleId: grant.ruleId, issuer: caller.issuer, subject: caller.subject, logger: bound }
         issuedLoggers.set(credentials, slot)
       }
-      slot.logger.info({ request_id: ctx.requestId, cache, client_ip: ctx.clientIp }, 'credentials issued')
+      slot.logger.info(
+        {
+          request_id: ctx.requestId,
+          cache,
+          source: source ?? (cache === 'hit' ? 'local' : 'miss'),
+          client_ip: ctx.clientIp,
+        },
+        'credentials issued',
+      )
     },
     explained(caller, answer, ctx) {
       logger.info(

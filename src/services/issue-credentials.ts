@@ -3,7 +3,15 @@
 import type { CompiledRule, OssTarget } from '../policies/index.ts'
 import { assertAskShape, renderGrant, selectRule, sourceIdentityFor } from '../policies/index.ts'
 import type { CredentialCacheKey } from '../sts/index.ts'
-import type { AssumeRoleInput, Caller, CredentialAsk, Grant, Issued, StsCredentials } from '../types.ts'
+import type {
+  AssumeRoleInput,
+  Caller,
+  CredentialAsk,
+  CredentialSource,
+  Grant,
+  Issued,
+  StsCredentials,
+} from '../types.ts'
 import type { Audit } from './audit.ts'
 import { createIssueMemo, type IssueMemo } from './issue-memo.ts'
 import type { IssuedIndex } from './issued-index.ts'
@@ -13,7 +21,7 @@ export interface CredentialIssuer {
   issue(
     key: CredentialCacheKey,
     input: AssumeRoleInput,
-  ): Promise<{ credentials: StsCredentials; cache: 'hit' | 'miss' }>
+  ): Promise<{ credentials: StsCredentials; cache: 'hit' | 'miss'; source?: CredentialSource }>
 }
 
 /** Renders a grant; the default is `renderGrant` (tests swap it to plant a broken renderer). */
@@ -137,12 +145,12 @@ export function createIssueCredentials(deps: IssueDeps) {
     assertAskShape(ask)
     const grant = decide(caller, ask, facts)
     facts.budget.assertWithin()
-    const { credentials, cache } = await deps.sts.issue(
+    const { credentials, cache, source } = await deps.sts.issue(
       cacheKeyOf(caller, grant),
       assumeRoleInput(grant, caller.subject),
     )
     const refreshAfter = new Date(credentials.expiration.getTime() - deps.minRemainingSeconds * 1000)
-    const issued: Issued = { grant, credentials, cache, refreshAfter }
+    const issued: Issued = { grant, credentials, cache, refreshAfter, ...(source ? { source } : {}) }
     deps.audit.issued(caller, issued, facts)
     const recording = remember?.(caller, issued)
     if (recording) await recording

@@ -10,6 +10,7 @@ import type { AssumeRoleInput, CallerIdentity, StsClient } from '../types.ts'
 import { toStsCredentials } from './assume-role-response.ts'
 import { endpointResolves } from './endpoint-resolves.ts'
 import { classifyStsError } from './error-mapping.ts'
+import type { RateCap } from './rate-cap.ts'
 import { createResilientAssumeRole, type StsObserver } from './resilient-call.ts'
 import type { RetryPolicy } from './retry.ts'
 
@@ -30,6 +31,8 @@ export interface AlibabaStsClientOptions {
   credential?: AlibabaCredential
   now?: () => Date
   observer?: StsObserver
+  /** Replaces the local sts.maxCallsPerSecond cap (fleet mode). */
+  rateCap?: RateCap
   /** Retry tuning beyond sts.maxAttempts (defaults in DEFAULT_RETRY). */
   retry?: Partial<Omit<RetryPolicy, 'maxAttempts'>>
   /** Defaults: opens after 5 consecutive unavailable calls, stays open 10 s. */
@@ -111,6 +114,7 @@ export function createAlibabaStsClient(options: AlibabaStsClientOptions): StsCli
     maxCallsPerSecond: sts.maxCallsPerSecond,
     logger,
     ...(options.observer ? { observer: options.observer } : {}),
+    ...(options.rateCap ? { rateCap: options.rateCap } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.breaker ? { breaker: options.breaker } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),

@@ -1,6 +1,6 @@
 // The credential cache of design §8: LRU, keyed per (issuer, subject, role, session, policy, external id, duration), singleflight.
 import { LRUCache } from 'lru-cache'
-import type { StsCredentials } from '../types.ts'
+import type { CredentialSource, StsCredentials } from '../types.ts'
 
 /**
  * What makes two requests share credentials. Issuer and subject are part of it so that two callers
@@ -54,7 +54,7 @@ export interface CredentialCache {
   getOrLoad(
     key: CredentialCacheKey,
     load: () => Promise<StsCredentials>,
-  ): Promise<{ credentials: StsCredentials; cache: 'hit' | 'miss' }>
+  ): Promise<{ credentials: StsCredentials; cache: 'hit' | 'miss'; source?: CredentialSource }>
   /** True when `credentials` may still be served (more than minRemainingSeconds left). */
   isFresh(credentials: StsCredentials): boolean
   stats(): CredentialCacheStats

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.ts'
 import type { AssumeRoleInput, StsCredentials } from '../types.ts'
 import { type BreakerState, createCircuitBreaker } from './circuit-breaker.ts'
 import { classifyStsError, type StsFailure } from './error-mapping.ts'
-import { createRateCap } from './rate-cap.ts'
+import { createRateCap, type RateCap } from './rate-cap.ts'
 import { DEFAULT_RETRY, type RetryPolicy, retryDelayMs } from './retry.ts'
 
 /**
@@ -25,6 +25,8 @@ export interface ResilienceOptions {
   attempt: (input: AssumeRoleInput) => Promise<StsCredentials>
   maxAttempts: number
   maxCallsPerSecond: number
+  /** Replaces the local cap of maxCallsPerSecond (fleet mode: the fleet's budget in Redis). */
+  rateCap?: RateCap
   logger: Logger
   observer?: StsObserver
   retry?: Partial<Omit<RetryPolicy, 'maxAttempts'>>
@@ -69,7 +71,8 @@ export function createResilientAssumeRole(
       observer?.breaker(state)
     },
   })
-  const rateCap = createRateCap({ perSecond: options.maxCallsPerSecond, now: clock, sleep })
+  const rateCap =
+    options.rateCap ?? createRateCap({ perSecond: options.maxCallsPerSecond, now: clock, sleep })
 
   return async function assumeRole(input) {
     let last: StsFailure | undefined

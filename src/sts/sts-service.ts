@@ -1,8 +1,9 @@
 // What the HTTP layer calls: credentials for a grant, from the cache or from exactly one AssumeRole per key.
 import { createHash } from 'node:crypto'
 import { UpstreamError } from '../errors.ts'
-import type { AssumeRoleInput, StsClient, StsCredentials } from '../types.ts'
+import type { AssumeRoleInput, CredentialSource, StsClient, StsCredentials } from '../types.ts'
 import {
+  type CredentialCache,
   type CredentialCacheKey,
   type CredentialCacheStats,
   createCredentialCache,
@@ -12,6 +13,8 @@ export interface StsServiceOptions {
   client: StsClient
   cache: { maxEntries: number; minRemainingSeconds: number }
   now?: () => Date
+  /** Fleet mode: layers the shared cache over the local one (same interface). */
+  wrapCache?: (local: CredentialCache) => CredentialCache
 }
 
 export interface StsService {
@@ -24,7 +27,7 @@ export interface StsService {
   issue(
     key: CredentialCacheKey,
     input: AssumeRoleInput,
-  ): Promise<{ credentials: StsCredentials; cache: 'hit' | 'miss' }>
+  ): Promise<{ credentials: StsCredentials; cache: 'hit' | 'miss'; source?: CredentialSource }>
   stats(): CredentialCacheStats
   /** Drops cached credentials whose key matches (deny list, reload); see CredentialCache.evict. */
   evict(match: (key: CredentialCacheKey) => boolean): number
@@ -47,7 +50,8 @@ function assertKeyDescribes(key: CredentialCacheKey, input: AssumeRoleInput): vo
 
 /** Composes the credential cache (design §8) with an StsClient. */
 export function createStsService(options: StsServiceOptions): StsService {
-  const cache = createCredentialCache({ ...options.cache, ...(options.now ? { now: options.now } : {}) })
+  const local = createCredentialCache({ ...options.cache, ...(options.now ? { now: options.now } : {}) })
+  const cache = options.wrapCache ? options.wrapCache(local) : local
   return {
     async issue(key, input) {
       // Checked where it matters, before credentials are loaded and cached under `key`: a hit serves what

@@ -67,6 +67,7 @@ function sdkEnvNames(): Set<string> {
 describe('every manifest', () => {
   it('when parsed, then each document has apiVersion, kind and a name, and the files are the expected set', () => {
     expect([...docsByFile.keys()].sort()).toEqual([
+      'cache-key-secret.yaml',
       'configmap.yaml',
       'deployment.yaml',
       'examples/agent-sidecar.yaml',
@@ -144,9 +145,30 @@ describe('the sts-vend Deployment', () => {
     expect(hpa['spec']['maxReplicas']).toBeGreaterThanOrEqual(hpa['spec']['minReplicas'])
   })
 
-  it("when every replica calls STS at its cap, then the account stays under Alibaba's 100 AssumeRole/s", () => {
+  it("when every replica calls STS at its cap, with or without the fleet's Redis, then the account stays under Alibaba's 100 AssumeRole/s", () => {
     const hpa = find('HorizontalPodAutoscaler', 'sts-vend')
-    expect(hpa['spec']['maxReplicas'] * config.sts.maxCallsPerSecond).toBeLessThanOrEqual(100)
+    const max = config.sts.maxCallsPerSecond
+    if (!config.fleet) {
+      expect(hpa['spec']['maxReplicas'] * max).toBeLessThanOrEqual(100)
+      return
+    }
+    // Fleet mode: one budget for all; without Redis, each replica's local share.
+    expect(max).toBeLessThanOrEqual(100)
+    const localShare = Math.max(1, Math.floor(max / config.fleet.expectedReplicas))
+    expect(hpa['spec']['maxReplicas'] * localShare).toBeLessThanOrEqual(100)
+  })
+
+  it('when fleet mode reads its cache key, then fleet.cacheKeyFile is the sts-vend-cache-key Secret mounted read-only, owner-only', () => {
+    const file = config.fleet?.cacheKeyFile ?? ''
+    const mount = container['volumeMounts'].find((m: Doc) => file.startsWith(`${m['mountPath']}/`)) as Doc
+    expect(mount['readOnly']).toBe(true)
+    const volume = pod['volumes'].find((v: Doc) => v['name'] === mount['name']) as Doc
+    expect(volume['secret']['defaultMode']).toBe(0o400)
+    const item = volume['secret']['items'][0] as Doc
+    expect(`${mount['mountPath']}/${item['path']}`).toBe(file)
+    const secret = find('Secret', volume['secret']['secretName'])
+    expect(Object.keys(secret['stringData'] ?? secret['data'])).toContain(item['key'])
+    expect(config.limits.redisUrl).toBe(config.fleet?.redisUrl)
   })
 
   it('when it listens, then containerPort, the config port, EXPOSE and the Service agree on 8080', () => {
