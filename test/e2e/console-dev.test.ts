@@ -1,7 +1,7 @@
 // The web console under `sts-vend dev` (a real process), in Debian's Chromium: the dev-user picker and its grants.
 import type { Browser, Request } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type CliProcess, freePort, spawnCli } from '../fixtures/processes.ts'
+import { type CliProcess, spawnCli } from '../fixtures/processes.ts'
 import {
   launchChromium,
   newLoopbackContext,
@@ -28,21 +28,12 @@ async function waitForConsoleLine(proc: CliProcess, timeoutMs = 20_000): Promise
 
 beforeAll(async () => {
   if (SKIP_BROWSER) return
-  const ports = { service: await freePort(), issuer: await freePort(), emulator: await freePort() }
-  serviceUrl = `http://127.0.0.1:${ports.service}`
-  issuerUrl = `http://127.0.0.1:${ports.issuer}`
-  dev = spawnCli([
-    'dev',
-    '--port',
-    String(ports.service),
-    '--issuer-port',
-    String(ports.issuer),
-    '--emulator-port',
-    String(ports.emulator),
-    '--oss-port',
-    '0',
-  ])
+  // Port 0 everywhere: each server binds a free port itself (no race with other test files), and the
+  // banner says which.
+  dev = spawnCli(['dev', '--port', '0', '--issuer-port', '0', '--emulator-port', '0', '--oss-port', '0'])
   await waitForConsoleLine(dev)
+  serviceUrl = /service:\s+(\S+)/.exec(dev.stdout())?.[1] ?? ''
+  issuerUrl = /dev issuer:\s+(\S+)/.exec(dev.stdout())?.[1] ?? ''
   browser = await launchChromium()
 }, 180_000)
 

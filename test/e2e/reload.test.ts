@@ -68,7 +68,7 @@ describe('hot reload of the running service', () => {
   it('when the file is broken, then the old rules keep serving and the failure is logged with every problem and counted', async () => {
     const before = await readyz()
     live.write({ ...withRules([{ id: 'x', issuer: 'nope' }]), server: { port: 1 } })
-    await within(5000, async () => (await live.metric('sts_vend_config_reload_failures_total')) === 1)
+    await within(5000, async () => (await live.metric('sts_vend_config_reload_failures_total')) >= 1)
     const failed = live.lines('config.reload_failed').at(-1)
     const problems = (failed?.['problems'] ?? []) as string[]
     expect(problems.some((p) => p.startsWith('rules[0].issuer'))).toBe(true)

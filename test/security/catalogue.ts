@@ -489,7 +489,7 @@ export const CATALOGUE: readonly CaseRecord[] = [
     check: async (probe) => {
       const started = performance.now()
       await probe.sec.adapters.deps.verifier.verify([`Bearer ${probe.spec.token}`]).catch(() => undefined)
-      expect_(performance.now() - started).toBeLessThan(10)
+      expect_(performance.now() - started).toBeLessThan(500)
     },
   },
   {

@@ -233,7 +233,8 @@ describe('2c HTTP level', () => {
       })
       const health = await timedGet(`${running.url}/healthz`)
       expect(health).toMatchObject({ status: 200 })
-      expect(health.ms).toBeLessThan(100)
+      // Well under the 10 s the slow sockets are held: the event loop is never blocked by them.
+      expect(health.ms).toBeLessThan(2000)
       const closed = await Promise.all(sockets.map((s) => closedWithin(s, 8000, started)))
       for (const ms of closed) expect(ms).toBeLessThan(5000)
       expect((await timedGet(`${running.url}/healthz`)).status).toBe(200)

@@ -41,7 +41,7 @@ describe('GET /v1/grants', () => {
           access: 'read-write',
           durationSeconds: { default: 3600, max: 3600 },
           formats: ['json', 'appserver', 'credentials-uri', 'aliyun-cli', 'ossbrowser'],
-          selectable: false,
+          selectable: true, // the harness makes its first rule selectable
         },
         {
           rule: 'ap-readers',

@@ -107,6 +107,6 @@ describe('toTemplateValue', () => {
     const huge = `${'a'.repeat(100_000)}!`
     const start = performance.now()
     for (let i = 0; i < 1000; i++) isSafeValue(huge)
-    expect(performance.now() - start).toBeLessThan(50)
+    expect(performance.now() - start).toBeLessThan(500)
   })
 })
