@@ -1,13 +1,13 @@
 // The agent's loopback HTTP server: GET /credentials (credentials URI) and the ECS metadata paths, from one cache.
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { isLoopbackHost } from '../config/loopback.ts'
 import { formatExpiration } from '../formats/time.ts'
-import { listen, urlHost } from '../listen.ts'
 import type { Logger } from '../logger.ts'
+import { isLoopbackHost } from '../net/host.ts'
+import { listen, urlHost } from '../net/listen.ts'
+import { admitLocalRequest, methodNotAllowed, notFound, sendJson, sendText } from '../net/local-http.ts'
 import { type AgentCredentials, type CredentialSource, createCredentialSource } from './credential-source.ts'
 import { AgentOptionError, RefreshError } from './errors.ts'
-import { admitLocalRequest, methodNotAllowed, notFound, sendJson, sendText } from './local-http.ts'
 
 /** The role name the ECS metadata paths list unless --role-name says otherwise (design §6.1). */
 export const AGENT_DEFAULT_ROLE_NAME = 'sts-vend'

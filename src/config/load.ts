@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs'
 import { parseDocument } from 'yaml'
 import type { z } from 'zod'
+import { hostOf, isLoopbackHost } from '../net/host.ts'
 import { type CompiledRule, compileAll, compileRule, type RuleProblem } from '../policies/index.ts'
-import { hostOf, isLoopbackHost } from './loopback.ts'
 import { type Config, configSchema, type RuleConfig } from './schema.ts'
 
 /** A config problem: where, as `rules[2].oss.prefix` (empty for the document itself), and what. */

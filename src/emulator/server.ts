@@ -4,7 +4,8 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { listen } from '../listen.ts'
+import { listen } from '../net/listen.ts'
+import { readBody, sendJson } from '../net/local-http.ts'
 import { type AssumeRoleResponseBody, assumeRole } from './assume-role.ts'
 import { authenticate, createNonceStore } from './authenticate.ts'
 import { callAction, callParameters, parseStsCall, type StsCall } from './call.ts'
@@ -17,7 +18,7 @@ import { AlibabaError, errorBody, STS_ERRORS, type StsErrorCode, stsError } from
 import { createFaultController, type Fault, type FaultController } from './faults.ts'
 import { createOssHandler } from './oss/server.ts'
 import { createObjectStore, type ObjectStore } from './oss/store.ts'
-import { readBody, sendJson } from './respond.ts'
+import { MAX_BODY_BYTES, STS_JSON_HEADERS } from './respond.ts'
 import { createMemorySessionStore, type SessionStore } from './sessions.ts'
 import { createAccountThrottle } from './throttle.ts'
 import { createSelfSignedCertificate } from './tls.ts'
@@ -203,7 +204,11 @@ async function handleAction(ctx: StsContext, req: IncomingMessage, res: ServerRe
   const hostId = req.headers.host ?? 'sts.aliyuncs.com'
   const ids = { 'x-acs-request-id': requestId }
   const fail = (err: AlibabaError) =>
-    sendJson(res, err.status, errorBody(err, requestId, hostId), { ...ids, ...err.headers })
+    sendJson(res, err.status, errorBody(err, requestId, hostId), {
+      ...STS_JSON_HEADERS,
+      ...ids,
+      ...err.headers,
+    })
   const parsed = parseCall(ctx, req, body, fail)
   if (!parsed) return
   const { call, params } = parsed
@@ -218,7 +223,7 @@ async function handleAction(ctx: StsContext, req: IncomingMessage, res: ServerRe
     if (fault?.kind === 'throttle' || fault?.kind === 'server_error' || fault?.kind === 'status')
       throw faultError(fault)
     if (fault?.kind === 'delay') await sleep(fault.delayMs ?? 0, undefined, { signal: ctx.closing })
-    sendJson(res, 200, dispatch(ctx, call, params, requestId, fault), ids)
+    sendJson(res, 200, dispatch(ctx, call, params, requestId, fault), { ...STS_JSON_HEADERS, ...ids })
     finish('success')
   } catch (err) {
     if (ctx.closing.aborted) {
@@ -234,7 +239,7 @@ async function handleAction(ctx: StsContext, req: IncomingMessage, res: ServerRe
 function stsHandler(ctx: StsContext): Handler {
   const { counters, faults, clock } = ctx
   return (req, res) => {
-    readBody(req)
+    readBody(req, MAX_BODY_BYTES)
       .then((body) =>
         (req.url ?? '').startsWith('/__')
           ? handleControl(req, res, body, { counters, faults, clock })
