@@ -4,7 +4,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { listen } from '../net/listen.ts'
+import { listen, urlHost } from '../net/listen.ts'
 import { readBody, sendJson } from '../net/local-http.ts'
 import { type AssumeRoleResponseBody, assumeRole } from './assume-role.ts'
 import { authenticate, createNonceStore } from './authenticate.ts'
@@ -305,9 +305,10 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
   const { certificate, server, ossServer } = listeners
   const host = options.host ?? '127.0.0.1'
   await listenBoth(listeners, options, host)
-  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
-  const endpoint = `${urlHost}:${(server.address() as AddressInfo).port}`
-  const ossEndpoint = `${urlHost}:${(ossServer.address() as AddressInfo).port}`
+  // A wildcard listener is reached on 127.0.0.1.
+  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
+  const endpoint = urlHost(reachable, (server.address() as AddressInfo).port)
+  const ossEndpoint = urlHost(reachable, (ossServer.address() as AddressInfo).port)
   const scheme = (secure: boolean) => (certificate && secure ? 'https' : 'http')
   let closed: Promise<void> | undefined
   return {
