@@ -90,92 +90,154 @@ async function readLimited(response: Response): Promise<string | undefined> {
   return bytes === undefined ? undefined : new TextDecoder().decode(bytes)
 }
 
-/** Creates the agent's credential cache for one sts-vend server and one token file. */
-export function createCredentialSource(options: CredentialSourceOptions): CredentialSource {
-  const now = options.now ?? (() => new Date())
-  const doFetch = options.fetch ?? fetch
-  const timeoutMs = options.timeoutMs ?? 5000
-  const { logger } = options
+/** Where and how to ask sts-vend, resolved once from the options. */
+interface Upstream {
+  url: URL
+  tokenFile: string
+  doFetch: typeof fetch
+  timeoutMs: number
+  now: () => Date
+  logger: Logger
+}
+
+function upstreamOf(options: CredentialSourceOptions): Upstream {
   const url = new URL(`${options.server.replace(/\/+$/, '')}/v1/credentials`)
   url.searchParams.set('format', 'json')
   for (const name of ['rule', 'prefix', 'access'] as const) {
     const value = options[name]
     if (value !== undefined) url.searchParams.set(name, value)
   }
+  return {
+    url,
+    tokenFile: options.tokenFile,
+    doFetch: options.fetch ?? fetch,
+    timeoutMs: options.timeoutMs ?? 5000,
+    now: options.now ?? (() => new Date()),
+    logger: options.logger,
+  }
+}
 
-  let cached: Entry | undefined
-  let inflight: { tokenDigest: string; promise: Promise<Entry> } | undefined
-  let sequence = 0
-  let failures = 0
-  let retryAt = 0
+async function readToken(tokenFile: string): Promise<string> {
+  let token: string
+  try {
+    token = (await readFile(tokenFile, 'utf8')).trim()
+  } catch (err) {
+    const code = (err as { code?: unknown }).code
+    throw new RefreshError(
+      'token_file_unreadable',
+      `cannot read the token file (${typeof code === 'string' ? code : 'error'})`,
+    )
+  }
+  if (token === '') throw new RefreshError('token_file_unreadable', 'the token file is empty')
+  return token
+}
 
-  async function readToken(): Promise<string> {
+/** GETs the credentials with the token: the status and the parsed body (undefined when not JSON or too big). */
+async function callUpstream(up: Upstream, token: string): Promise<{ status: number; body: unknown }> {
+  let response: Response
+  try {
+    response = await up.doFetch(up.url, {
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(up.timeoutMs),
+    })
+  } catch (err) {
+    const name = (err as { name?: unknown }).name
+    throw new RefreshError(
+      'upstream_unreachable',
+      name === 'TimeoutError'
+        ? `sts-vend did not answer within ${up.timeoutMs} ms`
+        : 'sts-vend is unreachable',
+    )
+  }
+  const text = await readLimited(response).catch(() => undefined)
+  let body: unknown
+  try {
+    body = text === undefined ? undefined : JSON.parse(text)
+  } catch {
+    body = undefined
+  }
+  return { status: response.status, body }
+}
+
+/** The credentials of a 200 answer; RefreshError for any other answer or an unusable body. */
+function credentialsOf(status: number, body: unknown, fetchedAt: Date): AgentCredentials {
+  if (status !== 200) {
+    const code = (body as { error?: unknown } | undefined)?.error
+    const upstreamError = typeof code === 'string' && /^[a-z_]{1,64}$/.test(code) ? code : undefined
+    throw new RefreshError(
+      'upstream_refused',
+      `sts-vend answered ${status}${upstreamError ? ` ${upstreamError}` : ''}`,
+      status,
+      upstreamError,
+    )
+  }
+  const credentials = parseCredentials(body, fetchedAt)
+  if (!credentials)
+    throw new RefreshError('upstream_invalid', 'sts-vend answered 200 without valid json-format credentials')
+  return credentials
+}
+
+/** The cache's state: the one object a request reads and a refresh replaces. */
+class CredentialCache implements CredentialSource {
+  private cached: Entry | undefined
+  private inflight: { tokenDigest: string; promise: Promise<Entry> } | undefined
+  private sequence = 0
+  private failures = 0
+  private retryAt = 0
+
+  constructor(private readonly up: Upstream) {}
+
+  async get(): Promise<AgentCredentials> {
     let token: string
     try {
-      token = (await readFile(options.tokenFile, 'utf8')).trim()
+      token = await readToken(this.up.tokenFile)
     } catch (err) {
-      const code = (err as { code?: unknown }).code
-      throw new RefreshError(
-        'token_file_unreadable',
-        `cannot read the token file (${typeof code === 'string' ? code : 'error'})`,
-      )
+      return this.fallBack(err)
     }
-    if (token === '') throw new RefreshError('token_file_unreadable', 'the token file is empty')
-    return token
+    const tokenDigest = digestOf(token)
+    const entry = this.cached
+    const t = this.up.now().getTime()
+    const tokenChanged = entry !== undefined && entry.tokenDigest !== tokenDigest
+    if (entry && !tokenChanged && t < entry.refreshAt) return entry.credentials
+    if (this.stillValid(entry) && t < this.retryAt) return entry.credentials
+    const reason = entry === undefined ? 'first' : tokenChanged ? 'token_changed' : 'refresh_due'
+    try {
+      return (await this.refresh(token, tokenDigest, reason)).credentials
+    } catch (err) {
+      return this.fallBack(err)
+    }
   }
 
-  async function fetchEntry(token: string, tokenDigest: string, reason: string): Promise<Entry> {
-    const mySequence = ++sequence
-    let response: Response
-    try {
-      response = await doFetch(url, {
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-        redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
-      })
-    } catch (err) {
-      const name = (err as { name?: unknown }).name
-      throw new RefreshError(
-        'upstream_unreachable',
-        name === 'TimeoutError'
-          ? `sts-vend did not answer within ${timeoutMs} ms`
-          : 'sts-vend is unreachable',
-      )
-    }
-    const text = await readLimited(response).catch(() => undefined)
-    let body: unknown
-    try {
-      body = text === undefined ? undefined : JSON.parse(text)
-    } catch {
-      body = undefined
-    }
-    if (response.status !== 200) {
-      const code = (body as { error?: unknown } | undefined)?.error
-      const upstreamError = typeof code === 'string' && /^[a-z_]{1,64}$/.test(code) ? code : undefined
-      throw new RefreshError(
-        'upstream_refused',
-        `sts-vend answered ${response.status}${upstreamError ? ` ${upstreamError}` : ''}`,
-        response.status,
-        upstreamError,
-      )
-    }
-    const fetchedAt = now()
-    const credentials = parseCredentials(body, fetchedAt)
-    if (!credentials)
-      throw new RefreshError(
-        'upstream_invalid',
-        'sts-vend answered 200 without valid json-format credentials',
-      )
+  private stillValid(entry: Entry | undefined): entry is Entry {
+    return entry !== undefined && this.up.now().getTime() < entry.credentials.expiration.getTime()
+  }
+
+  private refresh(token: string, tokenDigest: string, reason: string): Promise<Entry> {
+    if (this.inflight?.tokenDigest === tokenDigest) return this.inflight.promise
+    const promise = this.fetchEntry(token, tokenDigest, reason).finally(() => {
+      if (this.inflight?.promise === promise) this.inflight = undefined
+    })
+    this.inflight = { tokenDigest, promise }
+    return promise
+  }
+
+  private async fetchEntry(token: string, tokenDigest: string, reason: string): Promise<Entry> {
+    this.sequence += 1
+    const mySequence = this.sequence
+    const { status, body } = await callUpstream(this.up, token)
+    const fetchedAt = this.up.now()
+    const credentials = credentialsOf(status, body, fetchedAt)
     const refreshAt = Math.min(
       Math.max(credentials.refreshAfter.getTime(), fetchedAt.getTime() + MIN_CACHE_MS),
       credentials.expiration.getTime(),
     )
     const entry: Entry = { credentials, tokenDigest, refreshAt, sequence: mySequence }
     // A slower, older request must not replace what a newer one (e.g. for a rotated token) cached.
-    if (!cached || cached.sequence < mySequence) cached = entry
-    failures = 0
-    retryAt = 0
-    logger.info(
+    if (!this.cached || this.cached.sequence < mySequence) this.cached = entry
+    this.failures = 0
+    this.retryAt = 0
+    this.up.logger.info(
       {
         event: 'agent.refreshed',
         reason,
@@ -187,24 +249,13 @@ export function createCredentialSource(options: CredentialSourceOptions): Creden
     return entry
   }
 
-  function refresh(token: string, tokenDigest: string, reason: string): Promise<Entry> {
-    if (inflight?.tokenDigest === tokenDigest) return inflight.promise
-    const promise = fetchEntry(token, tokenDigest, reason).finally(() => {
-      if (inflight?.promise === promise) inflight = undefined
-    })
-    inflight = { tokenDigest, promise }
-    return promise
-  }
-
-  const stillValid = (entry: Entry | undefined): entry is Entry =>
-    entry !== undefined && now().getTime() < entry.credentials.expiration.getTime()
-
-  function fallBack(err: unknown): AgentCredentials {
-    const entry = cached
-    if (!(err instanceof RefreshError) || !stillValid(entry)) throw err
-    failures += 1
-    retryAt = now().getTime() + Math.min(FIRST_BACKOFF_MS * 2 ** (failures - 1), MAX_BACKOFF_MS)
-    logger.warn(
+  private fallBack(err: unknown): AgentCredentials {
+    const entry = this.cached
+    if (!(err instanceof RefreshError) || !this.stillValid(entry)) throw err
+    this.failures += 1
+    this.retryAt =
+      this.up.now().getTime() + Math.min(FIRST_BACKOFF_MS * 2 ** (this.failures - 1), MAX_BACKOFF_MS)
+    this.up.logger.warn(
       {
         event: 'agent.refresh_failed',
         reason: err.reason,
@@ -216,27 +267,9 @@ export function createCredentialSource(options: CredentialSourceOptions): Creden
     )
     return entry.credentials
   }
+}
 
-  return {
-    async get() {
-      let token: string
-      try {
-        token = await readToken()
-      } catch (err) {
-        return fallBack(err)
-      }
-      const tokenDigest = digestOf(token)
-      const entry = cached
-      const t = now().getTime()
-      const tokenChanged = entry !== undefined && entry.tokenDigest !== tokenDigest
-      if (entry && !tokenChanged && t < entry.refreshAt) return entry.credentials
-      if (stillValid(entry) && t < retryAt) return entry.credentials
-      const reason = entry === undefined ? 'first' : tokenChanged ? 'token_changed' : 'refresh_due'
-      try {
-        return (await refresh(token, tokenDigest, reason)).credentials
-      } catch (err) {
-        return fallBack(err)
-      }
-    },
-  }
+/** Creates the agent's credential cache for one sts-vend server and one token file. */
+export function createCredentialSource(options: CredentialSourceOptions): CredentialSource {
+  return new CredentialCache(upstreamOf(options))
 }

@@ -1,13 +1,13 @@
 // The agent's loopback HTTP server: GET /credentials (credentials URI) and the ECS metadata paths, from one cache.
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { isLoopbackHost } from '../config/loopback.ts'
 import { formatExpiration } from '../formats/time.ts'
-import { listen, urlHost } from '../listen.ts'
 import type { Logger } from '../logger.ts'
+import { isLoopbackHost } from '../net/host.ts'
+import { listen, urlHost } from '../net/listen.ts'
+import { admitLocalRequest, methodNotAllowed, notFound, sendJson, sendText } from '../net/local-http.ts'
 import { type AgentCredentials, type CredentialSource, createCredentialSource } from './credential-source.ts'
 import { AgentOptionError, RefreshError } from './errors.ts'
-import { admitLocalRequest, methodNotAllowed, notFound, sendJson, sendText } from './local-http.ts'
 
 /** The role name the ECS metadata paths list unless --role-name says otherwise (design §6.1). */
 export const AGENT_DEFAULT_ROLE_NAME = 'sts-vend'
@@ -119,6 +119,72 @@ function unavailable(res: ServerResponse, err: unknown, logger: Logger): void {
   )
 }
 
+/** What a request needs: the one credential cache, the role name the ECS paths list, the logger. */
+interface AgentContext {
+  source: CredentialSource
+  roleName: string
+  logger: Logger
+}
+
+async function serveCredentials(
+  ctx: AgentContext,
+  res: ServerResponse,
+  shape: (c: AgentCredentials) => object,
+): Promise<void> {
+  let credentials: AgentCredentials
+  try {
+    credentials = await ctx.source.get()
+  } catch (err) {
+    return unavailable(res, err, ctx.logger)
+  }
+  sendJson(res, 200, shape(credentials))
+}
+
+/** PUT /latest/api/token: an IMDSv2 token for the asked TTL. */
+function answerToken(req: IncomingMessage, res: ServerResponse) {
+  if (req.method !== 'PUT') return methodNotAllowed(res, ['PUT'])
+  const ttl = Number(req.headers[ECS_TOKEN_TTL_HEADER])
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > ECS_TOKEN_MAX_TTL_SECONDS)
+    return sendJson(res, 400, {
+      error: 'invalid_request',
+      error_description: `${ECS_TOKEN_TTL_HEADER} must be 1-${ECS_TOKEN_MAX_TTL_SECONDS}`,
+    })
+  // The token is answered for IMDSv2 clients and not checked afterwards: GET /credentials is open to
+  // the same loopback peers, so checking it would add no protection.
+  return sendText(res, 200, randomBytes(32).toString('base64url'), {
+    [ECS_TOKEN_TTL_HEADER]: String(ttl),
+  })
+}
+
+/** GET /latest/meta-data/ram/security-credentials/<name>: the credentials, for the agent's one role name. */
+function answerRole(ctx: AgentContext, req: IncomingMessage, res: ServerResponse, path: string) {
+  if (req.method !== 'GET') return methodNotAllowed(res, ['GET'])
+  let name: string
+  try {
+    name = decodeURIComponent(path.slice(ECS_ROLES_PATH.length))
+  } catch {
+    return notFound(res)
+  }
+  if (name !== ctx.roleName) return notFound(res)
+  return serveCredentials(ctx, res, ecsBody)
+}
+
+async function handle(ctx: AgentContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (!admitLocalRequest(req, res)) return
+  const path = (req.url ?? '/').split('?')[0] ?? '/'
+  if (path === CREDENTIALS_PATH) {
+    if (req.method !== 'GET') return methodNotAllowed(res, ['GET'])
+    return serveCredentials(ctx, res, credentialsUriBody)
+  }
+  if (path === ECS_TOKEN_PATH) return answerToken(req, res)
+  if (path === ECS_ROLES_PATH || path === ECS_ROLES_PATH.slice(0, -1)) {
+    if (req.method !== 'GET') return methodNotAllowed(res, ['GET'])
+    return sendText(res, 200, ctx.roleName)
+  }
+  if (path.startsWith(ECS_ROLES_PATH)) return answerRole(ctx, req, res, path)
+  return notFound(res)
+}
+
 /**
  * Starts the agent on a loopback address. Every request from a non-loopback peer, or with a Host
  * header naming a DNS name other than localhost (DNS rebinding), is answered 403. Throws
@@ -140,61 +206,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     ...(options.now !== undefined && { now: options.now }),
     ...(options.fetch !== undefined && { fetch: options.fetch }),
   })
-
-  async function serveCredentials(
-    res: ServerResponse,
-    shape: (c: AgentCredentials) => object,
-  ): Promise<void> {
-    let credentials: AgentCredentials
-    try {
-      credentials = await source.get()
-    } catch (err) {
-      return unavailable(res, err, logger)
-    }
-    sendJson(res, 200, shape(credentials))
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!admitLocalRequest(req, res)) return
-    const path = (req.url ?? '/').split('?')[0] ?? '/'
-    if (path === CREDENTIALS_PATH) {
-      if (req.method !== 'GET') return methodNotAllowed(res, ['GET'])
-      return serveCredentials(res, credentialsUriBody)
-    }
-    if (path === ECS_TOKEN_PATH) {
-      if (req.method !== 'PUT') return methodNotAllowed(res, ['PUT'])
-      const ttl = Number(req.headers[ECS_TOKEN_TTL_HEADER])
-      if (!Number.isInteger(ttl) || ttl < 1 || ttl > ECS_TOKEN_MAX_TTL_SECONDS)
-        return sendJson(res, 400, {
-          error: 'invalid_request',
-          error_description: `${ECS_TOKEN_TTL_HEADER} must be 1-${ECS_TOKEN_MAX_TTL_SECONDS}`,
-        })
-      // The token is answered for IMDSv2 clients and not checked afterwards: GET /credentials is open to
-      // the same loopback peers, so checking it would add no protection.
-      return sendText(res, 200, randomBytes(32).toString('base64url'), {
-        [ECS_TOKEN_TTL_HEADER]: String(ttl),
-      })
-    }
-    if (path === ECS_ROLES_PATH || path === ECS_ROLES_PATH.slice(0, -1)) {
-      if (req.method !== 'GET') return methodNotAllowed(res, ['GET'])
-      return sendText(res, 200, roleName)
-    }
-    if (path.startsWith(ECS_ROLES_PATH)) {
-      if (req.method !== 'GET') return methodNotAllowed(res, ['GET'])
-      let name: string
-      try {
-        name = decodeURIComponent(path.slice(ECS_ROLES_PATH.length))
-      } catch {
-        return notFound(res)
-      }
-      if (name !== roleName) return notFound(res)
-      return serveCredentials(res, ecsBody)
-    }
-    return notFound(res)
-  }
-
+  const ctx: AgentContext = { source, roleName, logger }
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
+    handle(ctx, req, res).catch((err: unknown) => {
       logger.error({ event: 'agent.error', err }, 'agent request failed')
       if (!res.headersSent) sendJson(res, 500, { error: 'server_error' })
       else res.destroy()

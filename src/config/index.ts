@@ -1,3 +1,4 @@
+export { isLoopbackHost } from '../net/host.ts'
 export {
   ConfigError,
   type ConfigProblem,
@@ -8,5 +9,4 @@ export {
   parseConfigText,
   readConfigFile,
 } from './load.ts'
-export { isLoopbackHost } from './loopback.ts'
 export * from './schema.ts'

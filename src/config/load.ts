@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs'
 import { parseDocument } from 'yaml'
 import type { z } from 'zod'
+import { hostOf, isLoopbackHost } from '../net/host.ts'
 import { type CompiledRule, compileAll, compileRule, type RuleProblem } from '../policies/index.ts'
-import { hostOf, isLoopbackHost } from './loopback.ts'
 import { type Config, configSchema, type RuleConfig } from './schema.ts'
 
 /** A config problem: where, as `rules[2].oss.prefix` (empty for the document itself), and what. */
@@ -44,8 +44,8 @@ type Raw = Record<string, unknown>
 const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v)
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
 
-/** Checks that span fields; run on the raw input so they report even when other fields are invalid. */
-function crossProblems(raw: Raw): ConfigProblem[] {
+/** The same id (or issuer URL) twice in issuers or rules. */
+function duplicateProblems(issuers: unknown[], rules: unknown[]): ConfigProblem[] {
   const problems: ConfigProblem[] = []
   const duplicates = (items: unknown[], where: string, field = 'id', why = '') => {
     const seen = new Map<string, number>()
@@ -61,54 +61,63 @@ function crossProblems(raw: Raw): ConfigProblem[] {
         })
     })
   }
-  const issuers = list(raw['issuers'])
-  const rules = list(raw['rules'])
   duplicates(issuers, 'issuers')
   // Tokens are matched to an issuer by their exact iss; two issuers with one URL could not be told apart.
   duplicates(issuers, 'issuers', 'issuer', ': tokens could not be told apart')
   duplicates(rules, 'rules')
+  return problems
+}
+
+/** A rule or the console naming an issuer that is not listed. */
+function unknownIssuerProblems(raw: Raw, issuers: unknown[], rules: unknown[]): ConfigProblem[] {
+  // Without an issuers list, zod already reports it; naming every rule's issuer "unknown" would be noise.
+  if (!Array.isArray(raw['issuers'])) return []
+  const problems: ConfigProblem[] = []
   const issuerIds = new Set(
     issuers
       .filter(isObject)
       .map((i) => i['id'])
       .filter((id) => typeof id === 'string'),
   )
-  // Without an issuers list, zod already reports it; naming every rule's issuer "unknown" would be noise.
-  const issuersListed = Array.isArray(raw['issuers'])
   rules.forEach((rule, i) => {
-    if (
-      issuersListed &&
-      isObject(rule) &&
-      typeof rule['issuer'] === 'string' &&
-      !issuerIds.has(rule['issuer'])
-    ) {
+    if (isObject(rule) && typeof rule['issuer'] === 'string' && !issuerIds.has(rule['issuer'])) {
       problems.push({ path: `rules[${i}].issuer`, message: `unknown issuer "${rule['issuer']}"` })
     }
   })
   const consoleSection = raw['console']
   if (
-    issuersListed &&
     isObject(consoleSection) &&
     typeof consoleSection['issuer'] === 'string' &&
     !issuerIds.has(consoleSection['issuer'])
   ) {
     problems.push({ path: 'console.issuer', message: `unknown issuer "${consoleSection['issuer']}"` })
   }
+  return problems
+}
+
+/** The console sends the ID token, whose audience is its client id: the issuer must accept it. */
+function consoleAudienceProblems(raw: Raw, issuers: unknown[]): ConfigProblem[] {
+  const consoleSection = raw['console']
   if (
-    isObject(consoleSection) &&
-    typeof consoleSection['clientId'] === 'string' &&
-    !consoleSection['clientId'].includes('${')
-  ) {
-    // The console sends the ID token, whose audience is its client id: the issuer must accept it.
-    const consoleIssuer = issuers.find((i) => isObject(i) && i['id'] === consoleSection['issuer'])
-    const audiences = isObject(consoleIssuer) ? list(consoleIssuer['audiences']) : []
-    if (isObject(consoleIssuer) && !audiences.includes(consoleSection['clientId'])) {
-      problems.push({
-        path: 'console.clientId',
-        message: `the console signs in with ID tokens for "${consoleSection['clientId']}": add it to the audiences of issuer "${consoleSection['issuer']}"`,
-      })
-    }
-  }
+    !isObject(consoleSection) ||
+    typeof consoleSection['clientId'] !== 'string' ||
+    consoleSection['clientId'].includes('${')
+  )
+    return []
+  const consoleIssuer = issuers.find((i) => isObject(i) && i['id'] === consoleSection['issuer'])
+  const audiences = isObject(consoleIssuer) ? list(consoleIssuer['audiences']) : []
+  if (!isObject(consoleIssuer) || audiences.includes(consoleSection['clientId'])) return []
+  return [
+    {
+      path: 'console.clientId',
+      message: `the console signs in with ID tokens for "${consoleSection['clientId']}": add it to the audiences of issuer "${consoleSection['issuer']}"`,
+    },
+  ]
+}
+
+/** Settings that would weaken transport or limits: plain http to a remote STS, trustProxyHops: true. */
+function unsafeSettingProblems(raw: Raw): ConfigProblem[] {
+  const problems: ConfigProblem[] = []
   const sts = raw['sts']
   if (isObject(sts) && sts['protocol'] === 'http') {
     const endpoint = typeof sts['endpoint'] === 'string' ? sts['endpoint'] : 'sts.cn-hangzhou.aliyuncs.com'
@@ -128,8 +137,20 @@ function crossProblems(raw: Raw): ConfigProblem[] {
         'true would trust every X-Forwarded-For hop and let anyone bypass per-IP limits; give the number of proxies',
     })
   }
-  problems.push(...misplacedTemplates(raw))
   return problems
+}
+
+/** Checks that span fields; run on the raw input so they report even when other fields are invalid. */
+function crossProblems(raw: Raw): ConfigProblem[] {
+  const issuers = list(raw['issuers'])
+  const rules = list(raw['rules'])
+  return [
+    ...duplicateProblems(issuers, rules),
+    ...unknownIssuerProblems(raw, issuers, rules),
+    ...consoleAudienceProblems(raw, issuers),
+    ...unsafeSettingProblems(raw),
+    ...misplacedTemplates(raw),
+  ]
 }
 
 /**

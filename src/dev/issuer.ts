@@ -2,10 +2,10 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose'
-import { admitLocalRequest, methodNotAllowed, notFound, readBody, sendJson } from '../agent/local-http.ts'
-import { isLoopbackHost } from '../config/loopback.ts'
-import { listen, urlHost } from '../listen.ts'
 import type { Logger } from '../logger.ts'
+import { isLoopbackHost } from '../net/host.ts'
+import { listen, urlHost } from '../net/listen.ts'
+import { admitLocalRequest, methodNotAllowed, notFound, readBody, sendJson } from '../net/local-http.ts'
 import { DEV_AUDIENCE } from './defaults.ts'
 
 const ALG = 'ES256'
@@ -180,11 +180,11 @@ async function readTokenRequest(
     return undefined
   }
   if (!isJsonRequest(req)) return invalid(415, 'send Content-Type: application/json')
-  const text = await readBody(req, MAX_BODY_BYTES)
-  if (text === undefined) return invalid(413, `body over ${MAX_BODY_BYTES} bytes`)
+  const bytes = await readBody(req, MAX_BODY_BYTES)
+  if (bytes === null) return invalid(413, `body over ${MAX_BODY_BYTES} bytes`)
   let body: unknown
   try {
-    body = JSON.parse(text)
+    body = JSON.parse(bytes.toString('utf8'))
   } catch {
     return invalid(400, 'body is not JSON')
   }

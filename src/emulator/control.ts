@@ -1,11 +1,11 @@
 // The loopback-only control endpoints under /__: counters, fault queue, clock offset.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { z } from 'zod'
-import { isLoopbackPeer, isSafeHostHeader } from '../agent/local-http.ts'
+import { isLoopbackPeer, isSafeHostHeader } from '../net/host.ts'
+import { sendJson } from '../net/local-http.ts'
 import type { EmulatorClock } from './clock.ts'
 import type { CallCounters } from './counters.ts'
 import type { FaultController } from './faults.ts'
-import { sendJson } from './respond.ts'
 
 export interface ControlDeps {
   counters: CallCounters

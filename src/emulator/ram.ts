@@ -75,6 +75,25 @@ function reduced(s: Record<string, Json>, action: string, resource: string): Pol
   return statement
 }
 
+/**
+ * `s` reduced to `action` on `resource` when its Action/NotAction and Resource/NotResource cover them
+ * (so a Deny with NotResource is never silently skipped), else null. RAM identity policies and OSS
+ * bucket and access point policies match statements alike.
+ */
+export function statementFor(
+  s: Record<string, Json>,
+  action: string,
+  resource: string,
+): PolicyStatement | null {
+  const actionHit = (p: string) => globMatch(p, action, true)
+  const resourceHit = (p: string) => globMatch(p, resource)
+  const actionMatches =
+    'NotAction' in s ? !list(s['NotAction']).some(actionHit) : list(s['Action']).some(actionHit)
+  const resourceMatches =
+    'NotResource' in s ? !list(s['NotResource']).some(resourceHit) : list(s['Resource']).some(resourceHit)
+  return actionMatches && resourceMatches ? reduced(s, action, resource) : null
+}
+
 function principalMatches(principal: Json, who: TrustSubject): boolean {
   if (!isObject(principal)) return false
   if (who.service !== null) return list(principal['Service']).some((s) => s.toLowerCase() === who.service)
@@ -122,15 +141,8 @@ export function identityAllows(
     const statements = isObject(policy) ? policy['Statement'] : undefined
     const applicable: PolicyStatement[] = []
     for (const s of Array.isArray(statements) ? statements : []) {
-      if (!isObject(s)) continue
-      const actionHit = (p: string) => globMatch(p, action, true)
-      const resourceHit = (p: string) => globMatch(p, resource)
-      const actionMatches =
-        'NotAction' in s ? !list(s['NotAction']).some(actionHit) : list(s['Action']).some(actionHit)
-      const resourceMatches =
-        'NotResource' in s ? !list(s['NotResource']).some(resourceHit) : list(s['Resource']).some(resourceHit)
-      if (!actionMatches || !resourceMatches) continue
-      applicable.push(reduced(s, action, resource))
+      const statement = isObject(s) ? statementFor(s, action, resource) : null
+      if (statement) applicable.push(statement)
     }
     return (
       evaluatePolicy({ Version: '1', Statement: applicable }, { action, resource, context }).decision ===

@@ -4,7 +4,8 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { listen } from '../listen.ts'
+import { listen, urlHost } from '../net/listen.ts'
+import { readBody, sendJson } from '../net/local-http.ts'
 import { type AssumeRoleResponseBody, assumeRole } from './assume-role.ts'
 import { authenticate, createNonceStore } from './authenticate.ts'
 import { callAction, callParameters, parseStsCall, type StsCall } from './call.ts'
@@ -17,7 +18,7 @@ import { AlibabaError, errorBody, STS_ERRORS, type StsErrorCode, stsError } from
 import { createFaultController, type Fault, type FaultController } from './faults.ts'
 import { createOssHandler } from './oss/server.ts'
 import { createObjectStore, type ObjectStore } from './oss/store.ts'
-import { readBody, sendJson } from './respond.ts'
+import { MAX_BODY_BYTES, STS_JSON_HEADERS } from './respond.ts'
 import { createMemorySessionStore, type SessionStore } from './sessions.ts'
 import { createAccountThrottle } from './throttle.ts'
 import { createSelfSignedCertificate } from './tls.ts'
@@ -117,102 +118,178 @@ async function createListeners(
   return { certificate, server: listener(handler, tls === true), ossServer: listener(ossHandler, true) }
 }
 
+/** What the STS side reads and writes while answering. */
+interface StsContext {
+  config: EmulatorConfig
+  clock: EmulatorClock
+  sessions: SessionStore
+  faults: FaultController
+  counters: CallCounters
+  nonces: ReturnType<typeof createNonceStore>
+  throttle: ReturnType<typeof createAccountThrottle>
+  closing: AbortSignal
+}
+
+/** Answers one parsed STS call: the action's body, or throws AlibabaError. */
+function dispatch(
+  ctx: StsContext,
+  call: StsCall,
+  params: ReadonlyMap<string, string>,
+  requestId: string,
+  fault?: Fault,
+) {
+  const action = callAction(call, params)
+  const version = call.headers['x-acs-version'] ?? params.get('Version')
+  if (call.pathname !== '/' || !ACTIONS.has(action ?? '') || version !== STS_VERSION)
+    throw stsError('InvalidAction.NotFound')
+  const now = ctx.clock.now()
+  const { config, sessions, nonces } = ctx
+  const caller = authenticate(call, params, { config, sessions, nonces, now })
+  const admitted = ctx.throttle.admit(caller.accountId, now)
+  if (!admitted.ok) {
+    // Alibaba's SDKs (openapi-core getThrottlingTimeLeft, darabonba's retry policy) read x-acs-retry-after
+    // on throttling answers, in milliseconds; the emulator sends the time left in the current window.
+    throw stsError('Throttling.User', undefined, { 'x-acs-retry-after': String(admitted.retryAfterMs) })
+  }
+  if (action === 'GetCallerIdentity') return callerIdentity(caller, requestId)
+  const { body, session } = assumeRole(params, caller, { config, now, requestId })
+  sessions.add(session)
+  return mutateBody(fault, body)
+}
+
+/** Parses the request into a call and its parameters, or answers the error and returns undefined. */
+function parseCall(
+  ctx: StsContext,
+  req: IncomingMessage,
+  body: Buffer | null,
+  fail: (err: AlibabaError) => void,
+): { call: StsCall; params: Map<string, string> } | undefined {
+  try {
+    if (body === null) throw stsError('InvalidParameter', 'The request body is too large.')
+    const call = parseStsCall(req.method ?? 'GET', req.url ?? '/', req.headers, body)
+    return { call, params: callParameters(call) }
+  } catch (err) {
+    const finish = ctx.counters.begin('unknown', new Map())
+    const error = err instanceof AlibabaError ? err : stsError('InternalError')
+    fail(error)
+    finish(error.code)
+    return undefined
+  }
+}
+
+/** Answers a fault that replaces the STS answer (reset, malformed); true when it did. */
+function answeredByFault(
+  fault: Fault | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ids: Record<string, string>,
+  finish: (outcome: string) => void,
+): boolean {
+  if (fault?.kind === 'reset') {
+    req.socket.destroy()
+    finish('reset')
+    return true
+  }
+  if (fault?.kind === 'malformed') {
+    res.writeHead(fault.status ?? 200, { ...ids, 'content-type': 'text/html' })
+    res.end('<html><body><h1>502 Bad Gateway</h1></body></html>')
+    finish('malformed')
+    return true
+  }
+  return false
+}
+
+async function handleAction(ctx: StsContext, req: IncomingMessage, res: ServerResponse, body: Buffer | null) {
+  const requestId = randomUUID().toUpperCase()
+  const hostId = req.headers.host ?? 'sts.aliyuncs.com'
+  const ids = { 'x-acs-request-id': requestId }
+  const fail = (err: AlibabaError) =>
+    sendJson(res, err.status, errorBody(err, requestId, hostId), {
+      ...STS_JSON_HEADERS,
+      ...ids,
+      ...err.headers,
+    })
+  const parsed = parseCall(ctx, req, body, fail)
+  if (!parsed) return
+  const { call, params } = parsed
+  const action = callAction(call, params) ?? 'unknown'
+  const finish = ctx.counters.begin(action, params)
+  // Injected faults are for the credential path: they hit AssumeRole only, so the service's identity
+  // checks (GetCallerIdentity at start and in /readyz) never consume a fault a test queued.
+  const fault = action === 'AssumeRole' ? ctx.faults.take() : undefined
+  if (fault) ctx.counters.fault(fault.kind)
+  try {
+    if (answeredByFault(fault, req, res, ids, finish)) return
+    if (fault?.kind === 'throttle' || fault?.kind === 'server_error' || fault?.kind === 'status')
+      throw faultError(fault)
+    if (fault?.kind === 'delay') await sleep(fault.delayMs ?? 0, undefined, { signal: ctx.closing })
+    sendJson(res, 200, dispatch(ctx, call, params, requestId, fault), { ...STS_JSON_HEADERS, ...ids })
+    finish('success')
+  } catch (err) {
+    if (ctx.closing.aborted) {
+      finish('closed')
+      return
+    }
+    const error = err instanceof AlibabaError ? err : stsError('InternalError')
+    fail(error)
+    finish(error.code)
+  }
+}
+
+function stsHandler(ctx: StsContext): Handler {
+  const { counters, faults, clock } = ctx
+  return (req, res) => {
+    readBody(req, MAX_BODY_BYTES)
+      .then((body) =>
+        (req.url ?? '').startsWith('/__')
+          ? handleControl(req, res, body, { counters, faults, clock })
+          : handleAction(ctx, req, res, body),
+      )
+      .catch(() => sendJson(res, 500, { error: 'emulator error' }))
+  }
+}
+
+type Listeners = Awaited<ReturnType<typeof createListeners>>
+
+function stopServer(s: Listeners['server']): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (!s.listening) return resolve()
+    s.close(() => resolve())
+    s.closeAllConnections()
+  })
+}
+
+/** Listens on both ports, or stops both and removes the certificate and throws the listen error. */
+async function listenBoth(listeners: Listeners, options: StartEmulatorOptions, host: string): Promise<void> {
+  const { certificate, server, ossServer } = listeners
+  try {
+    await listen(server, options.port ?? 0, host)
+    await listen(ossServer, options.ossPort ?? 0, host)
+  } catch (err) {
+    await Promise.all([stopServer(server), stopServer(ossServer)])
+    await certificate?.remove()
+    throw err
+  }
+}
+
 /**
  * Starts the STS emulator (design §10) and resolves once it listens. Throws ConfigError on an invalid
  * config, and the listen error (e.g. EADDRINUSE) when the port is taken.
  */
 export async function startEmulator(options: StartEmulatorOptions): Promise<Emulator> {
   const config = parseEmulatorConfig(options.config)
-  const clock = createClock(options.now)
-  const sessions = createMemorySessionStore()
-  const faults = createFaultController(config.faults)
-  const counters = createCallCounters()
-  const nonces = createNonceStore()
-  const throttle = createAccountThrottle(config.throttle.perSecond)
   const closing = new AbortController()
-
-  function dispatch(call: StsCall, params: ReadonlyMap<string, string>, requestId: string, fault?: Fault) {
-    const action = callAction(call, params)
-    const version = call.headers['x-acs-version'] ?? params.get('Version')
-    if (call.pathname !== '/' || !ACTIONS.has(action ?? '') || version !== STS_VERSION)
-      throw stsError('InvalidAction.NotFound')
-    const now = clock.now()
-    const caller = authenticate(call, params, { config, sessions, nonces, now })
-    const admitted = throttle.admit(caller.accountId, now)
-    if (!admitted.ok) {
-      // Alibaba's SDKs (openapi-core getThrottlingTimeLeft, darabonba's retry policy) read x-acs-retry-after
-      // on throttling answers, in milliseconds; the emulator sends the time left in the current window.
-      throw stsError('Throttling.User', undefined, { 'x-acs-retry-after': String(admitted.retryAfterMs) })
-    }
-    if (action === 'GetCallerIdentity') return callerIdentity(caller, requestId)
-    const { body, session } = assumeRole(params, caller, { config, now, requestId })
-    sessions.add(session)
-    return mutateBody(fault, body)
+  const ctx: StsContext = {
+    config,
+    clock: createClock(options.now),
+    sessions: createMemorySessionStore(),
+    faults: createFaultController(config.faults),
+    counters: createCallCounters(),
+    nonces: createNonceStore(),
+    throttle: createAccountThrottle(config.throttle.perSecond),
+    closing: closing.signal,
   }
-
-  async function handleAction(req: IncomingMessage, res: ServerResponse, body: Buffer | null) {
-    const requestId = randomUUID().toUpperCase()
-    const hostId = req.headers.host ?? 'sts.aliyuncs.com'
-    const ids = { 'x-acs-request-id': requestId }
-    const fail = (err: AlibabaError) =>
-      sendJson(res, err.status, errorBody(err, requestId, hostId), { ...ids, ...err.headers })
-    let call: StsCall
-    let params: Map<string, string>
-    try {
-      if (body === null) throw stsError('InvalidParameter', 'The request body is too large.')
-      call = parseStsCall(req.method ?? 'GET', req.url ?? '/', req.headers, body)
-      params = callParameters(call)
-    } catch (err) {
-      const finish = counters.begin('unknown', new Map())
-      const error = err instanceof AlibabaError ? err : stsError('InternalError')
-      fail(error)
-      finish(error.code)
-      return
-    }
-    const action = callAction(call, params) ?? 'unknown'
-    const finish = counters.begin(action, params)
-    // Injected faults are for the credential path: they hit AssumeRole only, so the service's identity
-    // checks (GetCallerIdentity at start and in /readyz) never consume a fault a test queued.
-    const fault = action === 'AssumeRole' ? faults.take() : undefined
-    if (fault) counters.fault(fault.kind)
-    try {
-      if (fault?.kind === 'reset') {
-        req.socket.destroy()
-        finish('reset')
-        return
-      }
-      if (fault?.kind === 'malformed') {
-        res.writeHead(fault.status ?? 200, { ...ids, 'content-type': 'text/html' })
-        res.end('<html><body><h1>502 Bad Gateway</h1></body></html>')
-        finish('malformed')
-        return
-      }
-      if (fault?.kind === 'throttle' || fault?.kind === 'server_error' || fault?.kind === 'status')
-        throw faultError(fault)
-      if (fault?.kind === 'delay') await sleep(fault.delayMs ?? 0, undefined, { signal: closing.signal })
-      sendJson(res, 200, dispatch(call, params, requestId, fault), ids)
-      finish('success')
-    } catch (err) {
-      if (closing.signal.aborted) {
-        finish('closed')
-        return
-      }
-      const error = err instanceof AlibabaError ? err : stsError('InternalError')
-      fail(error)
-      finish(error.code)
-    }
-  }
-
-  const handler = (req: IncomingMessage, res: ServerResponse) => {
-    readBody(req)
-      .then((body) =>
-        (req.url ?? '').startsWith('/__')
-          ? handleControl(req, res, body, { counters, faults, clock })
-          : handleAction(req, res, body),
-      )
-      .catch(() => sendJson(res, 500, { error: 'emulator error' }))
-  }
-
+  const { clock, sessions, faults, counters } = ctx
   const objects = createObjectStore()
   const ossHandler = createOssHandler({
     config,
@@ -224,25 +301,14 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
     createdAt: clock.now(),
   })
 
-  const { certificate, server, ossServer } = await createListeners(options.tls, config, handler, ossHandler)
+  const listeners = await createListeners(options.tls, config, stsHandler(ctx), ossHandler)
+  const { certificate, server, ossServer } = listeners
   const host = options.host ?? '127.0.0.1'
-  const stop = (s: typeof server) =>
-    new Promise<void>((resolve) => {
-      if (!s.listening) return resolve()
-      s.close(() => resolve())
-      s.closeAllConnections()
-    })
-  try {
-    await listen(server, options.port ?? 0, host)
-    await listen(ossServer, options.ossPort ?? 0, host)
-  } catch (err) {
-    await Promise.all([stop(server), stop(ossServer)])
-    await certificate?.remove()
-    throw err
-  }
-  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
-  const endpoint = `${urlHost}:${(server.address() as AddressInfo).port}`
-  const ossEndpoint = `${urlHost}:${(ossServer.address() as AddressInfo).port}`
+  await listenBoth(listeners, options, host)
+  // A wildcard listener is reached on 127.0.0.1.
+  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
+  const endpoint = urlHost(reachable, (server.address() as AddressInfo).port)
+  const ossEndpoint = urlHost(reachable, (ossServer.address() as AddressInfo).port)
   const scheme = (secure: boolean) => (certificate && secure ? 'https' : 'http')
   let closed: Promise<void> | undefined
   return {
@@ -260,7 +326,7 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
     close() {
       closed ??= (async () => {
         closing.abort()
-        await Promise.all([stop(server), stop(ossServer)])
+        await Promise.all([stopServer(server), stopServer(ossServer)])
         await certificate?.remove()
       })()
       return closed

@@ -38,6 +38,68 @@ function resolveDuration(rule: CompiledRule, asked: number | undefined): number 
   return asked
 }
 
+/** The ExternalId the rule renders for the caller, or null; ClaimUnusable outside STS's 2-1224 characters. */
+function renderExternalId(rule: CompiledRule, value: (variable: Variable) => string): string | null {
+  if (!rule.externalId) return null
+  const externalId = renderTemplate(rule.externalId, value)
+  if (externalId.length < 2 || externalId.length > EXTERNAL_ID_MAX_LENGTH)
+    throw new ClaimUnusable('externalId', 'renders outside the STS ExternalId length of 2-1224')
+  return externalId
+}
+
+/** The request's narrowing inside the grant: the prefix (or single key) and the access; AccessDenied when wider. */
+function narrow(rule: CompiledRule, ask: CredentialAsk, granted: string) {
+  let prefix = granted
+  if (ask.prefix !== undefined) {
+    // The granted prefix ends in "/", so starting with it means being inside it.
+    if (!ask.prefix.startsWith(granted))
+      throw new AccessDenied({ reason: DENIAL_REASONS.narrowingOutsideGrant })
+    prefix = ask.prefix
+  }
+  let access = rule.access
+  if (ask.access !== undefined) {
+    const asked = PRESETS[ask.access]
+    if (!isSubAccess(asked, rule.access)) throw new AccessDenied({ reason: DENIAL_REASONS.accessWider })
+    access = asked
+  }
+  return { prefix, single: !prefix.endsWith('/'), access }
+}
+
+/** The rule's acs:SourceIp condition, with `request` turned into the client's address. */
+function sourceIpOf(rule: CompiledRule, clientIp: string): string | readonly string[] | null {
+  const sourceIp = rule.config.conditions.sourceIp
+  if (sourceIp !== 'request') return sourceIp
+  // Never a policy without the condition: no usable client address is a refusal.
+  const cidr = hostCidr(clientIp)
+  if (cidr === null) throw new AccessDenied({ reason: DENIAL_REASONS.sourceIpUnavailable })
+  return cidr
+}
+
+/** The policy as sent: minified, contained in the grant, within the rule's worst case and STS's limit. */
+function checkedPolicy(
+  rule: CompiledRule,
+  document: ReturnType<typeof buildPolicy>,
+  granted: string,
+  access: CompiledRule['access'],
+  narrowed: boolean,
+): string {
+  if (document.Statement.length === 0)
+    throw new AccessDenied({ reason: DENIAL_REASONS.narrowingGrantsNothing })
+  if (containmentViolations(document, rule.location, granted, access.bucketInfo).length > 0)
+    throw new ServerError({ reason: 'policy_containment_violated' })
+  const policy = JSON.stringify(document)
+  if (policy.length > rule.worstCaseLength) {
+    if (narrowed)
+      throw new InvalidRequest("prefix is too long: the narrowed policy would exceed the rule's worst case", {
+        reason: 'narrowed_policy_too_long',
+      })
+    throw new ServerError({ reason: 'policy_over_worst_case' })
+  }
+  // STS refuses a Policy longer than 2048 characters; the load-time proof makes this unreachable.
+  if (policy.length > POLICY_MAX_LENGTH) throw new ServerError({ reason: 'policy_too_long' })
+  return policy
+}
+
 /**
  * Renders the grant for `caller` under `rule`: the policy (minified JSON, ≤ the rule's proven worst
  * case ≤ 2048), its sha256, the sanitised session name, the ExternalId and the OSS location, applying
@@ -60,35 +122,9 @@ export function renderGrant(
   const value = callerValues(rule, caller)
   const granted = renderTemplate(rule.prefix, value)
   const sessionName = sanitizeSessionName(renderTemplate(rule.sessionName, value))
-  let externalId: string | null = null
-  if (rule.externalId) {
-    externalId = renderTemplate(rule.externalId, value)
-    if (externalId.length < 2 || externalId.length > EXTERNAL_ID_MAX_LENGTH)
-      throw new ClaimUnusable('externalId', 'renders outside the STS ExternalId length of 2-1224')
-  }
-
-  let prefix = granted
-  if (ask.prefix !== undefined) {
-    // The granted prefix ends in "/", so starting with it means being inside it.
-    if (!ask.prefix.startsWith(granted))
-      throw new AccessDenied({ reason: DENIAL_REASONS.narrowingOutsideGrant })
-    prefix = ask.prefix
-  }
-  const single = !prefix.endsWith('/')
-  let access = rule.access
-  if (ask.access !== undefined) {
-    const asked = PRESETS[ask.access]
-    if (!isSubAccess(asked, rule.access)) throw new AccessDenied({ reason: DENIAL_REASONS.accessWider })
-    access = asked
-  }
-
-  let sourceIp: string | readonly string[] | null = rule.config.conditions.sourceIp
-  if (sourceIp === 'request') {
-    // Never a policy without the condition: no usable client address is a refusal.
-    sourceIp = hostCidr(ctx.clientIp)
-    if (sourceIp === null) throw new AccessDenied({ reason: DENIAL_REASONS.sourceIpUnavailable })
-  }
-
+  const externalId = renderExternalId(rule, value)
+  const { prefix, single, access } = narrow(rule, ask, granted)
+  const sourceIp = sourceIpOf(rule, ctx.clientIp)
   const document = buildPolicy({
     location: rule.location,
     prefix,
@@ -97,21 +133,7 @@ export function renderGrant(
     sourceIp,
     secureTransport: rule.config.conditions.secureTransport,
   })
-  if (document.Statement.length === 0)
-    throw new AccessDenied({ reason: DENIAL_REASONS.narrowingGrantsNothing })
-  if (containmentViolations(document, rule.location, granted, access.bucketInfo).length > 0)
-    throw new ServerError({ reason: 'policy_containment_violated' })
-  const policy = JSON.stringify(document)
-  if (policy.length > rule.worstCaseLength) {
-    if (ask.prefix !== undefined)
-      throw new InvalidRequest("prefix is too long: the narrowed policy would exceed the rule's worst case", {
-        reason: 'narrowed_policy_too_long',
-      })
-    throw new ServerError({ reason: 'policy_over_worst_case' })
-  }
-  // STS refuses a Policy longer than 2048 characters; the load-time proof makes this unreachable.
-  if (policy.length > POLICY_MAX_LENGTH) throw new ServerError({ reason: 'policy_too_long' })
-
+  const policy = checkedPolicy(rule, document, granted, access, ask.prefix !== undefined)
   return {
     ruleId: rule.id,
     issuerId: rule.issuerId,

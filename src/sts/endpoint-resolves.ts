@@ -1,13 +1,7 @@
 // Readiness of the STS endpoint: an unresolvable host name (e.g. a typo, `sts.invalid`) is a config fault (SEC-107).
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
-
-/** The host part of `host[:port]` or `[v6]:port`. */
-function hostOf(endpoint: string): string {
-  const bracketed = /^\[([^\]]+)\]/.exec(endpoint)
-  if (bracketed) return bracketed[1] ?? ''
-  return endpoint.replace(/:\d{1,5}$/, '')
-}
+import { hostOf } from '../net/host.ts'
 
 /**
  * True when `endpoint` (`sts.endpoint`: host[:port]) is an IP address or its host name resolves

@@ -47,6 +47,83 @@ function unavailableReason(failure: StsFailure, attempts: number): string {
   return `STS ${failure.kind} after ${attempts} attempt(s): ${failure.code}${failure.statusCode === null ? '' : ` (${failure.statusCode})`}${failure.requestId ? `, request ${failure.requestId}` : ''}`
 }
 
+/** The parts one call goes through, built once. */
+interface Resilience {
+  options: ResilienceOptions
+  breaker: ReturnType<typeof createCircuitBreaker>
+  rateCap: RateCap
+  clock: () => number
+}
+
+type Permit = Extract<ReturnType<Resilience['breaker']['acquire']>, { ok: true }>['permit']
+
+/** A circuit permit and a rate-cap slot, or throws UpstreamUnavailable (the call is `rejected`, not sent). */
+async function admit(r: Resilience): Promise<Permit> {
+  const admitted = r.breaker.acquire()
+  if (!admitted.ok) {
+    r.options.observer?.call('rejected', 0)
+    throw new UpstreamUnavailable(admitted.retryAfterMs / 1000, { reason: 'STS circuit open' })
+  }
+  try {
+    await r.rateCap.acquire()
+  } catch (err) {
+    admitted.permit.cancel()
+    r.options.observer?.call('rejected', 0)
+    throw err
+  }
+  return admitted.permit
+}
+
+/**
+ * One attempt: the credentials, or a retryable StsFailure returned for the loop; UpstreamError (an
+ * untrustworthy answer or an STS refusal) is thrown at once.
+ */
+async function attemptOnce(
+  r: Resilience,
+  input: AssumeRoleInput,
+  attempt: number,
+): Promise<{ credentials: StsCredentials } | { failure: StsFailure }> {
+  const { logger, observer } = r.options
+  const permit = await admit(r)
+  const started = r.clock()
+  const seconds = () => (r.clock() - started) / 1000
+  const fields = { event: 'sts.call', role_arn: input.roleArn, attempt }
+  try {
+    const credentials = await r.options.attempt(input)
+    permit.success()
+    observer?.call('success', seconds())
+    logger.debug({ ...fields, outcome: 'success', request_id: credentials.requestId }, 'AssumeRole')
+    return { credentials }
+  } catch (err) {
+    if (err instanceof UpstreamError) {
+      // STS answered, but with credentials we cannot trust: alert, never retry or cache.
+      permit.success()
+      observer?.call('error', seconds())
+      logger.error({ ...fields, outcome: 'error', reason: err.reason }, 'AssumeRole answer refused')
+      throw err
+    }
+    const failure = classifyStsError(err)
+    const logged = {
+      ...fields,
+      code: failure.code,
+      status_code: failure.statusCode,
+      request_id: failure.requestId,
+    }
+    if (failure.kind === 'rejected') {
+      permit.success()
+      observer?.call('error', seconds())
+      logger.error({ ...logged, outcome: 'error' }, 'STS refused AssumeRole')
+      throw new UpstreamError({
+        reason: `STS refused AssumeRole: ${failure.code} (${failure.statusCode}), request ${failure.requestId ?? 'unknown'}`,
+      })
+    }
+    permit.failure()
+    observer?.call(failure.kind, seconds())
+    logger.warn({ ...logged, outcome: failure.kind }, 'AssumeRole failed')
+    return { failure }
+  }
+}
+
 /**
  * Builds `assumeRole(input)` over `attempt`: each call first waits for a rate-cap slot (UpstreamUnavailable
  * past 1 s), is refused while the circuit is open (UpstreamUnavailable, Retry-After = open time left),
@@ -73,6 +150,7 @@ export function createResilientAssumeRole(
   })
   const rateCap =
     options.rateCap ?? createRateCap({ perSecond: options.maxCallsPerSecond, now: clock, sleep })
+  const resilience: Resilience = { options, breaker, rateCap, clock }
 
   return async function assumeRole(input) {
     let last: StsFailure | undefined
@@ -86,55 +164,9 @@ export function createResilientAssumeRole(
         }
         await sleep(wait)
       }
-      const admitted = breaker.acquire()
-      if (!admitted.ok) {
-        observer?.call('rejected', 0)
-        throw new UpstreamUnavailable(admitted.retryAfterMs / 1000, { reason: 'STS circuit open' })
-      }
-      try {
-        await rateCap.acquire()
-      } catch (err) {
-        admitted.permit.cancel()
-        observer?.call('rejected', 0)
-        throw err
-      }
-      const started = clock()
-      const seconds = () => (clock() - started) / 1000
-      const fields = { event: 'sts.call', role_arn: input.roleArn, attempt }
-      try {
-        const credentials = await options.attempt(input)
-        admitted.permit.success()
-        observer?.call('success', seconds())
-        logger.debug({ ...fields, outcome: 'success', request_id: credentials.requestId }, 'AssumeRole')
-        return credentials
-      } catch (err) {
-        if (err instanceof UpstreamError) {
-          // STS answered, but with credentials we cannot trust: alert, never retry or cache.
-          admitted.permit.success()
-          observer?.call('error', seconds())
-          logger.error({ ...fields, outcome: 'error', reason: err.reason }, 'AssumeRole answer refused')
-          throw err
-        }
-        const failure = classifyStsError(err)
-        const logged = {
-          ...fields,
-          code: failure.code,
-          status_code: failure.statusCode,
-          request_id: failure.requestId,
-        }
-        if (failure.kind === 'rejected') {
-          admitted.permit.success()
-          observer?.call('error', seconds())
-          logger.error({ ...logged, outcome: 'error' }, 'STS refused AssumeRole')
-          throw new UpstreamError({
-            reason: `STS refused AssumeRole: ${failure.code} (${failure.statusCode}), request ${failure.requestId ?? 'unknown'}`,
-          })
-        }
-        admitted.permit.failure()
-        observer?.call(failure.kind, seconds())
-        logger.warn({ ...logged, outcome: failure.kind }, 'AssumeRole failed')
-        last = failure
-      }
+      const outcome = await attemptOnce(resilience, input, attempt)
+      if ('credentials' in outcome) return outcome.credentials
+      last = outcome.failure
     }
     const final = last as StsFailure
     throw new UpstreamUnavailable(retryAfterSeconds(final.retryAfterMs ?? 0), {

@@ -27,29 +27,24 @@ function nameOf(node: ts.Node): string {
   return '(anonymous)'
 }
 
+/** Every function-like node in one source text, `where` naming it as `name:line`. */
+export function functionLengthsIn(name: string, text: string): FunctionLength[] {
+  const out: FunctionLength[] = []
+  const source = ts.createSourceFile(name, text, ts.ScriptTarget.Latest, true)
+  const visit = (node: ts.Node): void => {
+    if (ts.isFunctionLike(node) && (node as { body?: ts.Node }).body) {
+      const start = source.getLineAndCharacterOfPosition(node.getStart(source)).line
+      const end = source.getLineAndCharacterOfPosition(node.getEnd()).line
+      out.push({ where: `${name}:${start + 1}`, name: nameOf(node), lines: end - start + 1 })
+    }
+    ts.forEachChild(node, visit)
+  }
+  visit(source)
+  return out
+}
+
 /** Every function-like node under `root` with its line count (first to last line, inclusive). */
 export function functionLengths(root: string, text?: (file: string) => string): FunctionLength[] {
-  const out: FunctionLength[] = []
-  for (const file of tsFiles(root)) {
-    const source = ts.createSourceFile(
-      file,
-      (text ?? ((f) => readFileSync(f, 'utf8')))(file),
-      ts.ScriptTarget.Latest,
-      true,
-    )
-    const visit = (node: ts.Node): void => {
-      if (ts.isFunctionLike(node) && (node as { body?: ts.Node }).body) {
-        const start = source.getLineAndCharacterOfPosition(node.getStart(source)).line
-        const end = source.getLineAndCharacterOfPosition(node.getEnd()).line
-        out.push({
-          where: `${relative(root, file)}:${start + 1}`,
-          name: nameOf(node),
-          lines: end - start + 1,
-        })
-      }
-      ts.forEachChild(node, visit)
-    }
-    visit(source)
-  }
-  return out
+  const read = text ?? ((f: string) => readFileSync(f, 'utf8'))
+  return tsFiles(root).flatMap((file) => functionLengthsIn(relative(root, file), read(file)))
 }

@@ -3,6 +3,7 @@
 import { globMatch } from '../../policies/glob.ts'
 import { evaluatePolicy, type PolicyDocument, type PolicyStatement } from '../../policies/index.ts'
 import { type EmulatorConfig, findRole } from '../config.ts'
+import { statementFor } from '../ram.ts'
 import type { OssCaller } from './authenticate.ts'
 import type { OssOperation } from './operations.ts'
 import type { OssTarget } from './routing.ts'
@@ -85,18 +86,8 @@ function applicable(
   const out: PolicyStatement[] = []
   for (const s of Array.isArray(statements) ? (statements as Statement[]) : []) {
     if (principal !== null && !principalMatches(s['Principal'], principal)) continue
-    const actionHit = (p: string) => globMatch(p, action, true)
-    const resourceHit = (p: string) => globMatch(p, resource)
-    const actionMatches =
-      'NotAction' in s ? !list(s['NotAction']).some(actionHit) : list(s['Action']).some(actionHit)
-    const resourceMatches =
-      'NotResource' in s ? !list(s['NotResource']).some(resourceHit) : list(s['Resource']).some(resourceHit)
-    if (!actionMatches || !resourceMatches) continue
-    const effect = s['Effect'] === 'Deny' ? 'Deny' : 'Allow'
-    const statement: PolicyStatement = { Effect: effect, Action: action, Resource: resource }
-    if (s['Condition'] !== undefined)
-      statement.Condition = s['Condition'] as NonNullable<PolicyStatement['Condition']>
-    out.push(statement)
+    const statement = statementFor(s, action, resource)
+    if (statement) out.push(statement)
   }
   return { Version: '1', Statement: out }
 }

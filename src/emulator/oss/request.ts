@@ -1,5 +1,5 @@
 // An OSS request as the emulator reads it: the decoded path, the query in order, headers and the body.
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import type { IncomingHttpHeaders } from 'node:http'
 import { OssError } from './errors.ts'
 
 /** One query parameter; `bare` when it had no `=` (`?uploads`). */
@@ -70,17 +70,6 @@ export function hasQuery(query: readonly QueryParam[], name: string): boolean {
 export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name]
   return Array.isArray(value) ? value[0] : value
-}
-
-/** The whole body, or null when it exceeds `max` bytes (the rest is drained, not kept). */
-export async function readRequestBody(req: IncomingMessage, max = MAX_BODY_BYTES): Promise<Buffer | null> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size <= max) chunks.push(chunk as Buffer)
-  }
-  return size > max ? null : Buffer.concat(chunks)
 }
 
 /** A parsed PostObject form: its fields, the object key and the file. */

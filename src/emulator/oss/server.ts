@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isIP } from 'node:net'
-import { isLoopbackHost } from '../../config/index.ts'
+import { isLoopbackHost } from '../../net/host.ts'
+import { readBody } from '../../net/local-http.ts'
 import type { EmulatorClock } from '../clock.ts'
 import type { EmulatorConfig } from '../config.ts'
 import type { SessionStore } from '../sessions.ts'
@@ -13,7 +14,7 @@ import { OssError } from './errors.ts'
 import { runOperation } from './handlers.ts'
 import { identifyOperation, type OssOperation } from './operations.ts'
 import { authenticatePostObject, readPostForm } from './post-object.ts'
-import { header, type OssRequest, parseTarget, readRequestBody } from './request.ts'
+import { header, MAX_BODY_BYTES, type OssRequest, parseTarget } from './request.ts'
 import { type OssTarget, resolveTarget, sourceTarget, withKey } from './routing.ts'
 import type { ObjectStore } from './store.ts'
 import { errorXml } from './xml.ts'
@@ -116,7 +117,7 @@ function authorizeRequest(
 }
 
 async function answer(req: IncomingMessage, deps: OssHandlerDeps): Promise<OssAnswer> {
-  const body = await readRequestBody(req)
+  const body = await readBody(req, MAX_BODY_BYTES)
   if (body === null) throw new OssError('EntityTooLarge')
   const { path, query } = parseTarget(req.url ?? '/')
   let target = resolveTarget(deps.config, path, header(req.headers, 'host'))
