@@ -1,7 +1,7 @@
 // The config schema of design §3: zod, strict objects (a typo must not silently disable a limit), documented defaults.
 import { z } from 'zod'
+import { isLoopbackHost } from '../net/host.ts'
 import { ACCESS_PRESETS } from '../policies/actions.ts'
-import { isLoopbackHost } from './loopback.ts'
 
 /** Asymmetric JWS algorithms an issuer may use. `none` and HS* are never accepted. */
 export const JWS_ALGORITHMS = [
