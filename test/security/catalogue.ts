@@ -17,8 +17,8 @@ import {
   withSignatureOf,
 } from '../fixtures/forge.ts'
 import { mintToken } from '../fixtures/issuer.ts'
+import type { Probe, Refusal, Spec } from '../fixtures/refusals.ts'
 import { expectedDenial } from './denial.ts'
-import type { Probe, Refusal, Spec } from './expect-refused.ts'
 import { AT_CORP, ED, type World } from './world.ts'
 
 export type Group = 'jwt' | 'template' | 'http' | 'upstream' | 'secrets' | 'dos'

@@ -2,8 +2,8 @@
 import { afterEach, describe, it, vi } from 'vitest'
 import { mintToken } from '../fixtures/issuer.ts'
 import { startJwksStub } from '../fixtures/jwks-server.ts'
+import { expectIssued, expectRefused, send } from '../fixtures/refusals.ts'
 import { goodSpec } from './catalogue.ts'
-import { expectIssued, expectRefused, send } from './expect-refused.ts'
 import { sharedWorld } from './run-catalogue.ts'
 import { buildSecApp, type SecApp } from './world.ts'
 

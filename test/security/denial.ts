@@ -1,6 +1,6 @@
 // The audit side of a refusal: the one credentials.denied line's reason (and claim name, never its value).
 import { expect } from 'vitest'
-import type { Probe } from './expect-refused.ts'
+import type { Probe } from '../fixtures/refusals.ts'
 
 /** Asserts the request's credentials.denied line has `reason` and, when given, names `claim`. */
 export function expectedDenial(probe: Probe, reason: string, claim?: string): Record<string, unknown> {

@@ -7,8 +7,6 @@ import { ConfigError, loadConfig } from '../../src/config/index.ts'
 import { createCapturingLogger } from '../../src/logger.ts'
 import { startServer } from '../../src/server.ts'
 import { mintToken } from '../fixtures/issuer.ts'
-import { goodSpec } from './catalogue.ts'
-import { expectedDenial } from './denial.ts'
 import {
   expectHealthy,
   expectIssued,
@@ -16,7 +14,9 @@ import {
   expectRefused,
   lastAssumeRole,
   send,
-} from './expect-refused.ts'
+} from '../fixtures/refusals.ts'
+import { goodSpec } from './catalogue.ts'
+import { expectedDenial } from './denial.ts'
 import { chunkedPost, closedWithin, listenLocal, openSocket, timedGet } from './net.ts'
 import { runCatalogued, sharedWorld } from './run-catalogue.ts'
 import { buildSecApp, emulatorClient, freshSub, securityConfigDoc } from './world.ts'

@@ -1,8 +1,8 @@
 // Runs a group's data-driven catalogue records: every hostile variant through expectRefused, then the twin(s).
 import { afterAll, afterEach, beforeAll, it } from 'vitest'
 import { DEV_ACCESS_KEY } from '../../src/emulator/index.ts'
+import { expectIssued, expectNoSentinel, expectRefused, send } from '../fixtures/refusals.ts'
 import { CATALOGUE, type Group, goodSpec } from './catalogue.ts'
-import { expectIssued, expectNoSentinel, expectRefused, send } from './expect-refused.ts'
 import { type AppOptions, buildSecApp, type SecApp, startWorld, type World } from './world.ts'
 
 export interface Shared {

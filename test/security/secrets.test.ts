@@ -13,8 +13,8 @@ import { evaluatePolicy, type PolicyDocument } from '../../src/policies/index.ts
 import { startServer } from '../../src/server.ts'
 import { captureIo } from '../fixtures/cli-io.ts'
 import { mintToken } from '../fixtures/issuer.ts'
+import { expectIssued, expectNoSentinel, expectRefused, lastAssumeRole, send } from '../fixtures/refusals.ts'
 import { goodSpec } from './catalogue.ts'
-import { expectIssued, expectNoSentinel, expectRefused, lastAssumeRole, send } from './expect-refused.ts'
 import { runCatalogued, sharedWorld } from './run-catalogue.ts'
 import { buildSecApp, CORP, freshSub, securityConfigDoc } from './world.ts'
 

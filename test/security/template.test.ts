@@ -20,8 +20,6 @@ import { createStsService } from '../../src/sts/index.ts'
 import type { Caller } from '../../src/types.ts'
 import { captureIo } from '../fixtures/cli-io.ts'
 import { signRaw } from '../fixtures/forge.ts'
-import { CATALOGUE, goodSpec } from './catalogue.ts'
-import { expectedDenial } from './denial.ts'
 import {
   expectIssued,
   expectRefused,
@@ -29,7 +27,9 @@ import {
   type Refusal,
   type Spec,
   send,
-} from './expect-refused.ts'
+} from '../fixtures/refusals.ts'
+import { CATALOGUE, goodSpec } from './catalogue.ts'
+import { expectedDenial } from './denial.ts'
 import { runCatalogued, sharedWorld } from './run-catalogue.ts'
 import {
   CORP,

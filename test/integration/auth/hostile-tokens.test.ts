@@ -28,7 +28,7 @@ import {
   type TestKey,
 } from '../../fixtures/issuer.ts'
 import { type JwksStub, startJwksStub } from '../../fixtures/jwks-server.ts'
-import { expectInvalidToken, rejectionOf } from './expect-refused.ts'
+import { expectInvalidToken, rejectionOf } from '../../fixtures/refusals.ts'
 
 const NOW = new Date('2031-03-01T12:00:00Z')
 const T = epochSeconds(NOW)

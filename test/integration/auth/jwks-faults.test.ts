@@ -14,7 +14,7 @@ import {
   type TestKey,
 } from '../../fixtures/issuer.ts'
 import { type JwksStub, startJwksStub } from '../../fixtures/jwks-server.ts'
-import { expectInvalidToken, expectUpstreamUnavailable, rejectionOf } from './expect-refused.ts'
+import { expectInvalidToken, expectUpstreamUnavailable, rejectionOf } from '../../fixtures/refusals.ts'
 
 const START = new Date('2031-03-01T12:00:00Z').getTime()
 const CORP = 'https://id.example.test/'

@@ -5,7 +5,7 @@ import { createTokenVerifier } from '../../../src/auth/index.ts'
 import type { IssuerConfig } from '../../../src/config/index.ts'
 import { generateTestKey, type TestKey } from '../../fixtures/issuer.ts'
 import { type OidcProviderFixture, startOidcProvider } from '../../fixtures/oidc-provider.ts'
-import { expectInvalidToken, rejectionOf } from './expect-refused.ts'
+import { expectInvalidToken, rejectionOf } from '../../fixtures/refusals.ts'
 
 let k1: TestKey
 let k2: TestKey
