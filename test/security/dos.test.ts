@@ -156,7 +156,12 @@ describe('2f denial of service', () => {
 
   it('SEC-134 concurrent misses stay under the STS call cap; the excess is 503 within the 1 s wait (bounded: 200 subjects)', async () => {
     const { world } = shared()
-    const sec = await buildSecApp(world, { patch: (d) => Object.assign(d['sts'], { maxCallsPerSecond: 20 }) })
+    // The cap's clock is injected: the next second comes by moving it, not by sleeping.
+    let skewMs = 0
+    const sec = await buildSecApp(world, {
+      patch: (d) => Object.assign(d['sts'], { maxCallsPerSecond: 20 }),
+      client: { now: () => new Date(Date.now() + skewMs) },
+    })
     try {
       expect(world.emulator.counters.snapshot().policylessCalls).toBe(0)
       world.emulator.counters.reset()
@@ -177,7 +182,7 @@ describe('2f denial of service', () => {
       }
       expect(world.emulator.counters.snapshot().inFlightMax).toBeLessThanOrEqual(20)
       expect(process.memoryUsage().rss - rss).toBeLessThan(100 * 1024 * 1024)
-      await new Promise((resolve) => setTimeout(resolve, 1100))
+      skewMs = 1100
       await expectIssued(await send(world, sec, await goodSpec(world, {}, { sub: freshSub() })))
     } finally {
       await sec.close()

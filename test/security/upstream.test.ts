@@ -187,9 +187,11 @@ describe('2d upstream (STS) faults', () => {
 
   it('SEC-113 the breaker opens after repeated failures, answers fast with no call, probes and closes', async () => {
     const { world } = shared()
+    // The breaker's clock is injected: its open time passes by moving the clock, not by sleeping.
+    let skewMs = 0
     const sec = await app({
       patch: (d) => Object.assign(d['sts'], { maxAttempts: 1 }),
-      client: { breaker: { failureThreshold: 3, openMs: 300 } },
+      client: { breaker: { failureThreshold: 3, openMs: 300 }, now: () => new Date(Date.now() + skewMs) },
     })
     fault({ kind: 'server_error', count: 100 })
     for (let i = 0; i < 3; i++)
@@ -198,7 +200,7 @@ describe('2d upstream (STS) faults', () => {
     // Open: refused at once, with no call to STS.
     await expectRefused(open, { ...unavailable, calls: 0 })
     world.emulator.faults.clear()
-    await new Promise((resolve) => setTimeout(resolve, 350))
+    skewMs = 350
     await expectIssued(await send(world, sec, await fresh()), { calls: 1 })
     await expectIssued(await send(world, sec, await fresh()), { calls: 1 })
   })
