@@ -17,6 +17,7 @@ import { type Adapters, buildAdapters } from '../../src/server.ts'
 import { createAlibabaStsClient } from '../../src/sts/index.ts'
 import { staticCredential } from '../fixtures/emulator-sdk.ts'
 import { type OssClient, ossClient, outcome } from '../fixtures/oss.ts'
+import { corpIssuer } from '../fixtures/rules.ts'
 import { startTestIssuer, type TestIssuer } from '../fixtures/test-issuer.ts'
 
 let emulator: Emulator
@@ -59,15 +60,7 @@ beforeAll(async () => {
   })
   const config = loadConfig({
     sts: { endpoint: emulator.endpoint, protocol: 'http', connectTimeoutMs: 1000, readTimeoutMs: 2000 },
-    issuers: [
-      {
-        id: 'corp',
-        issuer: issuer.issuer,
-        audiences: ['sts-vend'],
-        jwksUri: issuer.jwksUri,
-        algorithms: ['RS256'],
-      },
-    ],
+    issuers: [corpIssuer(issuer)],
     rules: [
       rule('uploads', { groups: { contains: 'uploader' } }, 'upload-only'),
       rule('app-users', {}, 'read-write'),

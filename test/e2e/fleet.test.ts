@@ -10,6 +10,7 @@ import { stringify } from 'yaml'
 import { DEFAULT_ROLE_ARNS, DEV_ACCESS_KEY } from '../../src/emulator/default-config.ts'
 import { type CliProcess, firstJsonLine, freePort, spawnCli, waitForOk } from '../fixtures/processes.ts'
 import { hasRedisServer, type PrivateRedis, privateRedis } from '../fixtures/redis-server.ts'
+import { corpIssuer } from '../fixtures/rules.ts'
 import { startTestIssuer, type TestIssuer } from '../fixtures/test-issuer.ts'
 
 const MAX_CALLS_PER_SECOND = 20
@@ -130,15 +131,7 @@ beforeAll(async () => {
         perSubject: { limit: 1_000_000, windowSeconds: 60 },
       },
       fleet: { redisUrl: redis.url, cacheKeyFile: keyFile, expectedReplicas: 3 },
-      issuers: [
-        {
-          id: 'corp',
-          issuer: issuer.issuer,
-          audiences: ['sts-vend'],
-          jwksUri: issuer.jwksUri,
-          algorithms: ['RS256'],
-        },
-      ],
+      issuers: [corpIssuer(issuer)],
       rules: [
         {
           id: 'app-users',

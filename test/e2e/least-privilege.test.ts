@@ -27,6 +27,7 @@ import {
   simulateAction,
 } from '../fixtures/oss-matrix.ts'
 import { type CliProcess, firstJsonLine, freePort, spawnCli, waitForOk } from '../fixtures/processes.ts'
+import { corpIssuer } from '../fixtures/rules.ts'
 import { startTestIssuer, type TestIssuer } from '../fixtures/test-issuer.ts'
 
 interface Vended {
@@ -213,15 +214,7 @@ beforeAll(async () => {
       server: { host: '127.0.0.1', port },
       sts: { endpoint: new URL(String(line['sts'])).host, protocol: 'https', region: 'cn-hangzhou' },
       limits: { perIp: { limit: 10_000 }, perSubject: { limit: 10_000 } },
-      issuers: [
-        {
-          id: 'corp',
-          issuer: issuer.issuer,
-          audiences: ['sts-vend'],
-          jwksUri: issuer.jwksUri,
-          algorithms: ['RS256'],
-        },
-      ],
+      issuers: [corpIssuer(issuer)],
       rules: MATRIX_RULES,
     }),
   )

@@ -12,6 +12,7 @@ import { parseV4Authorization, verifyV4 } from '../../src/emulator/oss/signature
 import { CredentialModule } from '../fixtures/emulator-sdk.ts'
 import { loopbackAgents, OSS } from '../fixtures/oss.ts'
 import { type CliProcess, firstJsonLine, freePort, spawnCli, waitForOk } from '../fixtures/processes.ts'
+import { corpIssuer } from '../fixtures/rules.ts'
 import { startTestIssuer, type TestIssuer } from '../fixtures/test-issuer.ts'
 
 const EXPIRATION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/
@@ -47,15 +48,7 @@ beforeAll(async () => {
   const config = {
     server: { host: '127.0.0.1', port },
     sts: { endpoint: new URL(emulatorUrl).host, protocol: 'http', region: 'cn-hangzhou' },
-    issuers: [
-      {
-        id: 'corp',
-        issuer: issuer.issuer,
-        audiences: ['sts-vend'],
-        jwksUri: issuer.jwksUri,
-        algorithms: ['RS256'],
-      },
-    ],
+    issuers: [corpIssuer(issuer)],
     rules: [
       {
         id: 'partner',

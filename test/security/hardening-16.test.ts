@@ -14,6 +14,7 @@ import { createCapturingLogger } from '../../src/logger.ts'
 import { crashHandler, type RunningServer, startServer } from '../../src/server.ts'
 import { createRecordingSts } from '../fixtures/fake-sts.ts'
 import { type JwksStub, startJwksStub } from '../fixtures/jwks-server.ts'
+import { corpIssuer } from '../fixtures/rules.ts'
 import { startTestIssuer, type TestIssuer } from '../fixtures/test-issuer.ts'
 import { baselineConfig, createHarness, type Harness } from '../integration/http/harness.ts'
 
@@ -374,15 +375,7 @@ describe('issue 16 decision: crash logs are redacted like every other log', () =
       const doc = {
         server: { host: '127.0.0.1', port: 0 },
         sts: { endpoint: '127.0.0.1:1', protocol: 'http' },
-        issuers: [
-          {
-            id: 'corp',
-            issuer: issuer.issuer,
-            audiences: ['sts-vend'],
-            jwksUri: issuer.jwksUri,
-            algorithms: ['RS256'],
-          },
-        ],
+        issuers: [corpIssuer(issuer)],
         rules: [
           {
             id: 'app-users',

@@ -12,6 +12,7 @@ import { loadConfig } from '../../../src/config/index.ts'
 import { createCapturingLogger } from '../../../src/logger.ts'
 import { type Adapters, buildAdapters } from '../../../src/server.ts'
 import { createRecordingSts } from '../../fixtures/fake-sts.ts'
+import { corpIssuer } from '../../fixtures/rules.ts'
 import { startTestIssuer, type TestIssuer } from '../../fixtures/test-issuer.ts'
 
 const PREFIX = `sts-vend-test:${process.pid}:${randomBytes(4).toString('hex')}:`
@@ -25,15 +26,7 @@ const config = (redisUrl: string) =>
     server: { host: '127.0.0.1', port: 0, metrics: { unauthenticated: true } },
     limits: { store: 'memory' },
     fleet: { redisUrl, cacheKeyFile: keyFile, keyPrefix: PREFIX },
-    issuers: [
-      {
-        id: 'corp',
-        issuer: issuer.issuer,
-        audiences: ['sts-vend'],
-        jwksUri: issuer.jwksUri,
-        algorithms: ['RS256'],
-      },
-    ],
+    issuers: [corpIssuer(issuer)],
     rules: [
       {
         id: 'app-users',
