@@ -165,7 +165,8 @@ export async function buildAdapters(
   const index =
     options.issuedIndex ?? createMemoryIssuedIndex({ maxEntries: config.cache.maxEntries * 2, ...clock })
   const audit = createAudit(logger, metrics)
-  const live = await startLiveConfig(config, { logger, sts, audit, metrics, index }, options)
+  const shared = fleet ? { fleet: fleet.shared } : {}
+  const live = await startLiveConfig(config, { logger, sts, audit, metrics, index, ...shared }, options)
   const stores = await createLimiterStores(config.limits)
   const lifecycle: Lifecycle = { draining: false }
   const deps: AppDeps = {

@@ -43,6 +43,8 @@ export interface Fleet {
   wrapCache(local: CredentialCache): CredentialCache
   readiness: { name: string; check(): Promise<{ ready: boolean; detail?: string }> }
   mode(): FleetMode
+  /** The connection, key prefix and cache key, for the fleet's deny list and issued-credential index. */
+  shared: { redis: FleetRedis; prefix: string; cacheKey: CacheKey }
   close(): Promise<void>
 }
 
@@ -123,6 +125,7 @@ export async function createFleet(options: FleetOptions): Promise<Fleet> {
         state.mode() === 'starting' ? { ready: false, detail: 'fleet Redis unreachable' } : { ready: true },
     },
     mode: () => state.mode(),
+    shared: { redis, prefix, cacheKey },
     close: async () => {
       state.close()
       await redis.close()
