@@ -14,6 +14,8 @@ import { createApp } from '../../../src/app.ts'
 import { denyCommand } from '../../../src/commands/deny.ts'
 import { loadConfigFile } from '../../../src/config/index.ts'
 import { createRedisDenyListStore } from '../../../src/denylist/redis-store.ts'
+import { UpstreamUnavailable } from '../../../src/errors.ts'
+import { createFleetIssuedIndex } from '../../../src/fleet/issued-index.ts'
 import { connectFleetRedis, type FleetRedis } from '../../../src/fleet/redis.ts'
 import { createCapturingLogger } from '../../../src/logger.ts'
 import { type Adapters, buildAdapters } from '../../../src/server.ts'
@@ -201,5 +203,84 @@ describe('the deny list in the fleet Redis', () => {
     expect((await deny('remove', '--issuer', 'corp', '--sub', 'carol')).code).toBe(0)
     expect(await msUntil(a.app, carol, 200)).toBeGreaterThanOrEqual(0)
     expect(await msUntil(b.app, carol, 200)).toBeGreaterThanOrEqual(0)
+  })
+})
+
+describe('the issued-credential index in the fleet Redis', () => {
+  it('when alice got a credential from replica A, then replica B explains it to her, answers bob 404, and Redis never holds the AccessKeyId in clear', async () => {
+    writeConfig(false)
+    const a = await replica()
+    const b = await replica()
+    const alice = await issuer.sign({ sub: 'alice' })
+    const bob = await issuer.sign({ sub: 'bob' })
+    const vended = await vend(a.app, alice)
+    expect(vended.status).toBe(200)
+    const accessKeyId: string = vended.body.accessKeyId
+    const question = { accessKeyId, action: 'oss:PutObject', key: 'users/alice/a.txt' }
+
+    const explained = await request(b.app)
+      .post('/v1/explain-denial')
+      .set('Authorization', `Bearer ${alice}`)
+      .send(question)
+    expect(explained.status).toBe(200)
+    expect(explained.body).toMatchObject({
+      layer: 'session-policy',
+      rule: 'app-users',
+      action: 'oss:PutObject',
+    })
+
+    const asBob = await request(b.app)
+      .post('/v1/explain-denial')
+      .set('Authorization', `Bearer ${bob}`)
+      .send(question)
+    expect(asBob.status).toBe(404)
+
+    const admin = createClient({ url: REDIS_URL })
+    await admin.connect()
+    try {
+      const keys: string[] = []
+      for await (const batch of admin.scanIterator({ MATCH: `${PREFIX}*`, COUNT: 500 })) keys.push(...batch)
+      expect(keys.some((k) => k.startsWith(`${PREFIX}ix:`))).toBe(true)
+      for (const key of keys) {
+        expect(key).not.toContain(accessKeyId)
+        const type = await admin.type(key)
+        const value = type === 'string' ? await admin.get(key) : JSON.stringify(await admin.hGetAll(key))
+        expect(value ?? '').not.toContain(accessKeyId)
+        if (key.startsWith(`${PREFIX}ix:`)) expect(value ?? '').not.toContain('alice')
+      }
+    } finally {
+      await admin.quit()
+    }
+  })
+
+  it('when the fleet Redis does not answer, then recording a credential still succeeds (logged once) and a question is 503, not a false 404', async () => {
+    const down = await connectFleetRedis({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 200 })
+    const { logger, lines } = createCapturingLogger('info')
+    const index = createFleetIssuedIndex({
+      redis: down,
+      prefix: PREFIX,
+      cacheKey: { kid: '00000000', key: randomBytes(32) },
+      logger,
+    })
+    const entry = {
+      accessKeyId: 'STS.down',
+      issuer: issuer.issuer,
+      subject: 'alice',
+      rule: 'app-users',
+      target: { bucket: 'examplebucket', region: 'cn-hangzhou' },
+      prefix: 'users/alice/',
+      access: 'read',
+      policy: '{}',
+      policySha256: '0'.repeat(64),
+      expiration: new Date(Date.now() + 3600_000),
+    } as Parameters<typeof index.record>[0]
+    try {
+      await index.record(entry)
+      await index.record(entry)
+      expect(lines.filter((l) => l['event'] === 'fleet.index_unavailable')).toHaveLength(1)
+      await expect(index.find('STS.down')).rejects.toBeInstanceOf(UpstreamUnavailable)
+    } finally {
+      await down.close()
+    }
   })
 })
