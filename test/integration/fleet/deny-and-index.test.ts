@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../../src/app.ts'
 import { denyCommand } from '../../../src/commands/deny.ts'
 import { loadConfigFile } from '../../../src/config/index.ts'
-import { createRedisDenyListStore } from '../../../src/denylist/redis-store.ts'
+import { createDenyMatcher, createFileDenyListStore } from '../../../src/denylist/index.ts'
+import { createFleetDenyListStore, createRedisDenyListStore } from '../../../src/denylist/redis-store.ts'
 import { UpstreamUnavailable } from '../../../src/errors.ts'
 import { createFleetIssuedIndex } from '../../../src/fleet/issued-index.ts'
 import { connectFleetRedis, type FleetRedis } from '../../../src/fleet/redis.ts'
@@ -145,6 +146,28 @@ describe('the deny list in the fleet Redis', () => {
     } finally {
       watch.close()
     }
+  })
+
+  it('when file and Redis are combined, then an entry in either denies, add writes both, and remove clears both', async () => {
+    const prefix = `${PREFIX}union:`
+    const file = createFileDenyListStore(join(dir, 'union.yaml'))
+    const shared = createRedisDenyListStore({ redis, prefix })
+    const store = createFleetDenyListStore(file, shared)
+    await file.add({ issuer: 'corp', sub: 'alice' })
+    await shared.add({ rule: 'admins' })
+    const matcher = createDenyMatcher(await store.list())
+    expect(matcher.caller('corp', 'alice', new Date())).toEqual({ issuer: 'corp', sub: 'alice' })
+    expect(matcher.rule('admins', new Date())).toEqual({ rule: 'admins' })
+    expect(matcher.caller('corp', 'bob', new Date())).toBeNull()
+    expect(await store.add({ issuer: 'corp', sub: 'bob' })).toBe('added')
+    expect(await file.list()).toContainEqual({ issuer: 'corp', sub: 'bob' })
+    expect(await shared.list()).toContainEqual({ issuer: 'corp', sub: 'bob' })
+    expect(await store.remove({ issuer: 'corp', sub: 'alice' })).toBe(true)
+    expect(await store.remove({ rule: 'admins' })).toBe(true)
+    expect(await store.list()).toEqual([
+      { issuer: 'corp', sub: 'bob' },
+      { issuer: 'corp', sub: 'bob' },
+    ])
   })
 
   it('when a stored entry is not a deny entry, then list fails naming the field, not serving a partial list', async () => {
