@@ -109,18 +109,18 @@ async function add(store: DenyListStore, config: Config, values: Values, io: Cli
 async function withStore(
   config: Config,
   path: string,
-  use: (store: DenyListStore) => Promise<number>,
+  use: (store: DenyListStore, where: string) => Promise<number>,
 ): Promise<number> {
   if (!config.fleet) {
     const file = denyListPath(config, path)
     if (!file) throw new InvalidInput(`${path} has no denylist.file: add "denylist: { file: deny.yaml }"`)
-    return use(createFileDenyListStore(file))
+    return use(createFileDenyListStore(file), file)
   }
   const redis = await connectFleetRedis({ url: config.fleet.redisUrl, commandTimeoutMs: 3000 })
   try {
     const store = denyListStore(config, path, { redis, prefix: config.fleet.keyPrefix })
     if (!store) throw new InvalidInput(`${path}: no deny list store`)
-    return await use(store)
+    return await use(store, store.description)
   } catch (err) {
     if (!(err instanceof FleetRedisError)) throw err
     // Never the error text: the URL may hold a password.
@@ -136,17 +136,16 @@ async function run(action: string, values: Values, io: CliIo): Promise<number> {
   const path = values.config ?? io.env['STS_VEND_CONFIG']
   if (!path) throw new UsageError('deny needs --config FILE or STS_VEND_CONFIG')
   const config = loadConfigFile(path)
-  return withStore(config, path, (store) => act(action, store, config, values, io))
+  return withStore(config, path, (store, where) => act(action, { store, where }, config, values, io))
 }
 
 async function act(
   action: string,
-  store: DenyListStore,
+  { store, where: file }: { store: DenyListStore; where: string },
   config: Config,
   values: Values,
   io: CliIo,
 ): Promise<number> {
-  const file = store.description
   if (action === 'add') return add(store, config, values, io)
   if (action === 'remove') {
     const s = selector(values)

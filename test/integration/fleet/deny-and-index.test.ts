@@ -31,13 +31,13 @@ let issuer: TestIssuer
 let redis: FleetRedis
 const opened: Adapters[] = []
 
-function writeConfig(withFile: boolean): void {
+function writeConfig(withFile: boolean, redisUrl = REDIS_URL): void {
   const keyFile = join(dir, 'cache-key')
   writeFileSync(keyFile, randomBytes(32).toString('base64'))
   const config = {
     server: { host: '127.0.0.1', port: 0 },
     limits: { store: 'memory' },
-    fleet: { redisUrl: REDIS_URL, cacheKeyFile: keyFile, keyPrefix: PREFIX },
+    fleet: { redisUrl, cacheKeyFile: keyFile, keyPrefix: PREFIX },
     ...(withFile ? { denylist: { file: 'deny.yaml' } } : {}),
     issuers: [
       {
@@ -226,6 +226,16 @@ describe('the deny list in the fleet Redis', () => {
     expect((await deny('remove', '--issuer', 'corp', '--sub', 'carol')).code).toBe(0)
     expect(await msUntil(a.app, carol, 200)).toBeGreaterThanOrEqual(0)
     expect(await msUntil(b.app, carol, 200)).toBeGreaterThanOrEqual(0)
+  })
+})
+
+describe('deny on the CLI when the fleet Redis is down', () => {
+  it('when deny add cannot reach Redis, then it exits 1 saying so, without the Redis URL (it may hold a password)', async () => {
+    writeConfig(true, 'redis://:hunter2-secret@127.0.0.1:1')
+    const result = await deny('add', '--issuer', 'corp', '--sub', 'erin')
+    expect(result.code).toBe(1)
+    expect(result.err).toContain('the fleet Redis (fleet.redisUrl) did not answer')
+    expect(result.err).not.toContain('hunter2')
   })
 })
 
