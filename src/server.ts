@@ -8,6 +8,7 @@ import { type Config, ConfigError, loadConfig, readConfigFile } from './config/i
 import { DenyListError } from './denylist/index.ts'
 import { AppError, isRootIdentityType, RootIdentityRefused } from './errors.ts'
 import { createFleet, type Fleet } from './fleet/fleet.ts'
+import { createFleetIssuedIndex } from './fleet/issued-index.ts'
 import { createLimiterStores } from './limits/stores.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
@@ -99,6 +100,19 @@ function createFleetIfConfigured(
   })
 }
 
+/** The issued-credential index: in the fleet's Redis in fleet mode (issue 20), else in memory. */
+function issuedIndexFor(
+  config: Config,
+  logger: Logger,
+  fleet: Fleet | undefined,
+  now: (() => Date) | undefined,
+): IssuedIndex {
+  const clock = now ? { now } : {}
+  if (fleet) return createFleetIssuedIndex({ ...fleet.shared, logger, ...clock })
+  // Twice the cache: an entry outlives its cache slot (it stays until the credential expires, plus a grace).
+  return createMemoryIssuedIndex({ maxEntries: config.cache.maxEntries * 2, ...clock })
+}
+
 /** /readyz: the issuers' keys, the service's own STS identity (never root), and the fleet's Redis. */
 function readinessChecks(
   verifier: TokenVerifier,
@@ -161,11 +175,10 @@ export async function buildAdapters(
     ...clock,
     ...(fleet ? { wrapCache: fleet.wrapCache } : {}),
   })
-  // Twice the cache: an entry outlives its cache slot (it stays until the credential expires, plus a grace).
-  const index =
-    options.issuedIndex ?? createMemoryIssuedIndex({ maxEntries: config.cache.maxEntries * 2, ...clock })
+  const index = options.issuedIndex ?? issuedIndexFor(config, logger, fleet, options.now)
   const audit = createAudit(logger, metrics)
-  const live = await startLiveConfig(config, { logger, sts, audit, metrics, index }, options)
+  const shared = fleet ? { fleet: fleet.shared } : {}
+  const live = await startLiveConfig(config, { logger, sts, audit, metrics, index, ...shared }, options)
   const stores = await createLimiterStores(config.limits)
   const lifecycle: Lifecycle = { draining: false }
   const deps: AppDeps = {

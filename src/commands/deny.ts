@@ -12,7 +12,8 @@ import {
   parseTtl,
   selectorOf,
 } from '../denylist/index.ts'
-import { denyListPath } from '../reload/index.ts'
+import { connectFleetRedis, FleetRedisError } from '../fleet/redis.ts'
+import { denyListPath, denyListStore } from '../reload/index.ts'
 import { type CliIo, type Command, EXIT, UsageError } from './command.ts'
 
 const HELP = `Usage: sts-vend deny add    --config FILE (--issuer ID [--sub SUB] | --rule ID) [--ttl 12h] [--reason TEXT]
@@ -24,6 +25,10 @@ directory; an absent or empty file is an empty list). The running service re-rea
 denied caller gets 403 access_denied before any cache lookup, and its cached credentials are dropped.
 Credentials already handed out stay valid until they expire (see the README).
 
+In fleet mode (the config has fleet), the list also lives in the fleet's Redis (fleet.redisUrl,
+key <fleet.keyPrefix>deny): add and remove write the file (when denylist.file is set) and Redis, list
+shows both, and every replica sees a change within about 1 s. denylist.file is then optional.
+
   --config FILE   the service config (or $STS_VEND_CONFIG)
   --issuer ID     an issuers[].id: with --sub, that one subject; alone, every caller of the issuer
   --sub SUB       the subject (the token's "sub") to deny
@@ -32,7 +37,7 @@ Credentials already handed out stay valid until they expire (see the README).
   --reason TEXT   kept with the entry, shown by list
   --json          list as a JSON array
 
-Exit codes: 0 done; 1 invalid input (bad config, no denylist.file, bad deny-list file, unknown issuer
+Exit codes: 0 done; 1 invalid input (bad config, no denylist.file outside fleet mode, bad deny-list file, fleet Redis down, unknown issuer
 or rule, nothing to remove); 2 usage error.`
 
 class InvalidInput extends Error {}
@@ -100,13 +105,47 @@ async function add(store: DenyListStore, config: Config, values: Values, io: Cli
   return EXIT.ok
 }
 
+/** In fleet mode, the fleet's Redis (closed after the command); a command Redis fails is invalid input. */
+async function withStore(
+  config: Config,
+  path: string,
+  use: (store: DenyListStore, where: string) => Promise<number>,
+): Promise<number> {
+  if (!config.fleet) {
+    const file = denyListPath(config, path)
+    if (!file) throw new InvalidInput(`${path} has no denylist.file: add "denylist: { file: deny.yaml }"`)
+    return use(createFileDenyListStore(file), file)
+  }
+  const redis = await connectFleetRedis({ url: config.fleet.redisUrl, commandTimeoutMs: 3000 })
+  try {
+    const store = denyListStore(config, path, { redis, prefix: config.fleet.keyPrefix })
+    if (!store) throw new InvalidInput(`${path}: no deny list store`)
+    return await use(store, store.description)
+  } catch (err) {
+    if (!(err instanceof FleetRedisError)) throw err
+    // Never the error text: the URL may hold a password.
+    throw new InvalidInput(
+      `the fleet Redis (fleet.redisUrl) did not answer; ${config.denylist ? 'the file may hold the change, but ' : ''}other replicas will not see it until it does`,
+    )
+  } finally {
+    await redis.close()
+  }
+}
+
 async function run(action: string, values: Values, io: CliIo): Promise<number> {
   const path = values.config ?? io.env['STS_VEND_CONFIG']
   if (!path) throw new UsageError('deny needs --config FILE or STS_VEND_CONFIG')
   const config = loadConfigFile(path)
-  const file = denyListPath(config, path)
-  if (!file) throw new InvalidInput(`${path} has no denylist.file: add "denylist: { file: deny.yaml }"`)
-  const store = createFileDenyListStore(file)
+  return withStore(config, path, (store, where) => act(action, { store, where }, config, values, io))
+}
+
+async function act(
+  action: string,
+  { store, where: file }: { store: DenyListStore; where: string },
+  config: Config,
+  values: Values,
+  io: CliIo,
+): Promise<number> {
   if (action === 'add') return add(store, config, values, io)
   if (action === 'remove') {
     const s = selector(values)

@@ -43,10 +43,39 @@ export interface Fleet {
   wrapCache(local: CredentialCache): CredentialCache
   readiness: { name: string; check(): Promise<{ ready: boolean; detail?: string }> }
   mode(): FleetMode
+  /** The connection, key prefix and cache key, for the fleet's deny list and issued-credential index. */
+  shared: { redis: FleetRedis; prefix: string; cacheKey: CacheKey }
   close(): Promise<void>
 }
 
 type Found = { credentials: StsCredentials } | { token: string | null; refresh: boolean }
+
+/**
+ * The fleet budget while Redis is shared; after a fallback, the local share (once the last fleet window has
+ * passed). Redis slow but not (yet) lost: no slot, and no local one either, which could exceed the budget.
+ */
+function fleetRateCap(
+  state: Awaited<ReturnType<typeof trackMode>>,
+  budget: ReturnType<typeof createFleetBudget>,
+  localCap: RateCap,
+): RateCap {
+  return {
+    async acquire() {
+      if (state.mode() === 'shared') {
+        try {
+          await budget.acquire(callPriority())
+          return
+        } catch (err) {
+          state.lost(err)
+          if (state.mode() === 'shared')
+            throw new UpstreamUnavailable(1, { reason: 'fleet budget: Redis did not answer in time' })
+        }
+      }
+      await quietAfterFallback(state.fellBackAt())
+      await localCap.acquire()
+    },
+  }
+}
 
 /** Connects to fleet.redisUrl (never failing on it) and reads fleet.cacheKeyFile (ConfigError when unusable). */
 export async function createFleet(options: FleetOptions): Promise<Fleet> {
@@ -81,23 +110,7 @@ export async function createFleet(options: FleetOptions): Promise<Fleet> {
     pollMs: options.pollMs ?? 25,
   })
 
-  const rateCap: RateCap = {
-    async acquire() {
-      if (state.mode() === 'shared') {
-        try {
-          await budget.acquire(callPriority())
-          return
-        } catch (err) {
-          state.lost(err)
-          // Redis slow but not (yet) lost: no slot, and no local one either, which could exceed the budget.
-          if (state.mode() === 'shared')
-            throw new UpstreamUnavailable(1, { reason: 'fleet budget: Redis did not answer in time' })
-        }
-      }
-      await quietAfterFallback(state.fellBackAt())
-      await localCap.acquire()
-    },
-  }
+  const rateCap = fleetRateCap(state, budget, localCap)
 
   return {
     rateCap,
@@ -123,6 +136,7 @@ export async function createFleet(options: FleetOptions): Promise<Fleet> {
         state.mode() === 'starting' ? { ready: false, detail: 'fleet Redis unreachable' } : { ready: true },
     },
     mode: () => state.mode(),
+    shared: { redis, prefix, cacheKey },
     close: async () => {
       state.close()
       await redis.close()

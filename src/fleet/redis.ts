@@ -21,7 +21,7 @@ export interface FleetRedis {
 
 export interface FleetRedisOptions {
   url: string
-  logger: Logger
+  logger?: Logger
   /** Per-command timeout. Default 1000 ms. */
   commandTimeoutMs?: number
 }

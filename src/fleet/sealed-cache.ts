@@ -79,7 +79,40 @@ interface Plain {
   a?: string
 }
 
-/** `v1.<kid>.<iv>.<ciphertext>.<tag>` (base64url): the whole credential, sealed, bound to `aad`. */
+/** `v1.<kid>.<iv>.<ciphertext>.<tag>` (base64url): `text` sealed with AES-256-GCM, bound to `aad`. */
+export function sealText(cacheKey: CacheKey, aad: Buffer, text: string): string {
+  const iv = randomBytes(12)
+  const cipher = createCipheriv('aes-256-gcm', cacheKey.key, iv)
+  cipher.setAAD(aad)
+  const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()])
+  const parts = [iv, body, cipher.getAuthTag()].map((b) => b.toString('base64url'))
+  return [VERSION, cacheKey.kid, ...parts].join('.')
+}
+
+/** The text sealed in `value`, or why it cannot be had (another key, another format, tampering). */
+export function openText(
+  cacheKey: CacheKey,
+  aad: Buffer,
+  value: string,
+): { text: string } | { kid: string; why: string } {
+  const [version, kid = '?', iv, body, tag] = value.split('.')
+  if (version !== VERSION || !iv || !body || !tag) return { kid, why: 'unknown format' }
+  if (kid !== cacheKey.kid) return { kid, why: 'sealed under another cache key' }
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', cacheKey.key, Buffer.from(iv, 'base64url'))
+    decipher.setAAD(aad)
+    decipher.setAuthTag(Buffer.from(tag, 'base64url'))
+    return {
+      text: Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString(
+        'utf8',
+      ),
+    }
+  } catch {
+    return { kid, why: 'does not open' }
+  }
+}
+
+/** The whole credential, sealed. */
 function sealCredentials(cacheKey: CacheKey, aad: Buffer, c: StsCredentials): string {
   const plain: Plain = {
     i: c.accessKeyId,
@@ -89,29 +122,19 @@ function sealCredentials(cacheKey: CacheKey, aad: Buffer, c: StsCredentials): st
     r: c.requestId,
   }
   if (c.assumedRoleArn !== undefined) plain.a = c.assumedRoleArn
-  const iv = randomBytes(12)
-  const cipher = createCipheriv('aes-256-gcm', cacheKey.key, iv)
-  cipher.setAAD(aad)
-  const body = Buffer.concat([cipher.update(JSON.stringify(plain), 'utf8'), cipher.final()])
-  const parts = [iv, body, cipher.getAuthTag()].map((b) => b.toString('base64url'))
-  return [VERSION, cacheKey.kid, ...parts].join('.')
+  return sealText(cacheKey, aad, JSON.stringify(plain))
 }
 
-/** The credentials sealed in `value`, or why they cannot be had (another key, another format, tampering). */
+/** The credentials sealed in `value`, or why they cannot be had. */
 function openSealed(
   cacheKey: CacheKey,
   aad: Buffer,
   value: string,
 ): { credentials: StsCredentials } | { kid: string; why: string } {
-  const [version, kid = '?', iv, body, tag] = value.split('.')
-  if (version !== VERSION || !iv || !body || !tag) return { kid, why: 'unknown format' }
-  if (kid !== cacheKey.kid) return { kid, why: 'sealed under another cache key' }
+  const opened = openText(cacheKey, aad, value)
+  if (!('text' in opened)) return opened
   try {
-    const decipher = createDecipheriv('aes-256-gcm', cacheKey.key, Buffer.from(iv, 'base64url'))
-    decipher.setAAD(aad)
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'))
-    const text = Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()])
-    const p = JSON.parse(text.toString('utf8')) as Plain
+    const p = JSON.parse(opened.text) as Plain
     const credentials: StsCredentials = {
       accessKeyId: p.i,
       accessKeySecret: p.s,
@@ -122,7 +145,7 @@ function openSealed(
     }
     return { credentials }
   } catch {
-    return { kid, why: 'does not open' }
+    return { kid: cacheKey.kid, why: 'does not open' }
   }
 }
 

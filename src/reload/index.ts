@@ -6,9 +6,12 @@ import {
   createFileDenyListStore,
   type DenyEntry,
   type DenyList,
+  type DenyListStore,
   NO_DENY_LIST,
   startDenyList,
 } from '../denylist/index.ts'
+import { createFleetDenyListStore, createRedisDenyListStore } from '../denylist/redis-store.ts'
+import type { FleetRedis } from '../fleet/redis.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import type { Audit } from '../services/audit.ts'
@@ -50,6 +53,29 @@ export function denyListPath(config: Config, configPath: string | undefined): st
   return resolve(configPath ? dirname(resolve(configPath)) : process.cwd(), config.denylist.file)
 }
 
+/** The fleet's Redis connection and key prefix, shared with the deny list and the issued-credential index. */
+export interface FleetShared {
+  redis: FleetRedis
+  prefix: string
+}
+
+/**
+ * Where the deny list lives: the file (`denylist.file`), and in fleet mode also the fleet's Redis (a caller
+ * is denied when either denies it; the CLI writes both). Null when neither is configured.
+ */
+export function denyListStore(
+  config: Config,
+  configPath: string | undefined,
+  fleet?: FleetShared,
+  options: { redisDownIsEmpty?: boolean; onRedisDown?: () => void; pollMs?: number } = {},
+): DenyListStore | null {
+  const path = denyListPath(config, configPath)
+  const file = path ? createFileDenyListStore(path) : null
+  if (!fleet) return file
+  const redis = createRedisDenyListStore({ ...fleet, ...(options.pollMs ? { pollMs: options.pollMs } : {}) })
+  return createFleetDenyListStore(file, redis, options)
+}
+
 /** Drops the cached credentials of every caller, issuer and rule the list denies. */
 export function evictDenied(sts: Pick<StsService, 'evict'>, entries: readonly DenyEntry[]): number {
   if (entries.length === 0) return 0
@@ -69,7 +95,14 @@ export function loadShadow(path: string, logger: Logger, metrics: ReloadMetrics)
 /** Builds generation 1 from a validated config. Throws ConfigError or DenyListError. */
 export async function startLiveConfig(
   config: Config,
-  deps: { logger: Logger; sts: StsService; audit: Audit; metrics: Metrics; index?: IssuedIndex },
+  deps: {
+    logger: Logger
+    sts: StsService
+    audit: Audit
+    metrics: Metrics
+    index?: IssuedIndex
+    fleet?: FleetShared | undefined
+  },
   options: LiveOptions = {},
 ): Promise<LiveConfig> {
   const { logger, sts, audit } = deps
@@ -77,9 +110,16 @@ export async function startLiveConfig(
   const shadow = options.shadowPath ? loadShadow(options.shadowPath, logger, metrics) : null
   const runtime = buildRuntime(config, { generation: 1, sha256: options.configSha256 ?? '', shadow }, deps)
   const holder = createRuntimeHolder(runtime)
-  const path = denyListPath(config, options.configPath)
-  const denyList = path
-    ? await startDenyList(createFileDenyListStore(path), {
+  const store = denyListStore(config, options.configPath, deps.fleet, {
+    redisDownIsEmpty: true,
+    onRedisDown: () =>
+      logger.warn(
+        { event: 'denylist.redis_unavailable' },
+        "fleet Redis not reachable at start-up: the deny list serves the file's entries until it is",
+      ),
+  })
+  const denyList = store
+    ? await startDenyList(store, {
         logger,
         onChange: (entries) => evictDenied(sts, entries),
       })
