@@ -1,6 +1,6 @@
 // createTokenVerifier: Authorization header values → a verified Caller, from the configured issuers only.
 import { type JWTVerifyOptions, errors as joseErrors, jwtVerify } from 'jose'
-import type { IssuerConfig } from '../config/index.ts'
+import type { AlibabaIssuerConfig, IssuerConfig } from '../config/index.ts'
 import { InvalidToken, UpstreamUnavailable } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import type { Caller } from '../types.ts'
@@ -42,6 +42,8 @@ export interface TokenVerifierOptions {
   fetch?: typeof fetch
   /** Where issuer-level problems go (failed fetches, duplicate kids). Per-request reasons travel on the errors. */
   logger?: Logger
+  /** `sts.protocol`: how Alibaba identity issuers reach their `stsEndpoint`. Default https. */
+  stsProtocol?: 'https' | 'http'
 }
 
 interface Issuer {
@@ -59,7 +61,7 @@ interface Issuer {
  * @throws TypeError when two issuers share one `issuer` URL, or an option is out of range.
  */
 export function createTokenVerifier(
-  issuers: readonly IssuerConfig[],
+  allIssuers: readonly (IssuerConfig | AlibabaIssuerConfig)[],
   options: TokenVerifierOptions = {},
 ): TokenVerifier {
   const now = options.now ?? (() => new Date())
@@ -68,6 +70,7 @@ export function createTokenVerifier(
   const cacheMaxEntries = nonNegativeInteger(options.cacheMaxEntries, 10_000, 'cacheMaxEntries')
   const fetchImpl = options.fetch ?? fetch
 
+  const issuers = allIssuers.filter((i): i is IssuerConfig => i.type !== 'alibaba-identity')
   const byIssuer = new Map<string, Issuer>()
   issuers.forEach((config, index) => {
     if (byIssuer.has(config.issuer)) {

@@ -53,7 +53,7 @@ export function buildRuntime(
     sha256: meta.sha256,
     config,
     rules,
-    verifier: createTokenVerifier(config.issuers, { logger: parts.logger }),
+    verifier: createTokenVerifier(config.issuers, { logger: parts.logger, stsProtocol: config.sts.protocol }),
     issue: createIssueCredentials({
       rules,
       sts: parts.sts,
