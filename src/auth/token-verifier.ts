@@ -4,6 +4,8 @@ import type { AlibabaIssuerConfig, IssuerConfig } from '../config/index.ts'
 import { InvalidToken, UpstreamUnavailable } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import type { Caller } from '../types.ts'
+import { ALIBABA_SCHEME } from './alibaba-request.ts'
+import { type AlibabaVerifier, createAlibabaVerifier } from './alibaba-verifier.ts'
 import { parseBearer } from './bearer.ts'
 import { cacheDeadline, checkVerifiedClaims } from './claims.ts'
 import { IssuerFetchError } from './guarded-fetch.ts'
@@ -44,6 +46,8 @@ export interface TokenVerifierOptions {
   logger?: Logger
   /** `sts.protocol`: how Alibaba identity issuers reach their `stsEndpoint`. Default https. */
   stsProtocol?: 'https' | 'http'
+  /** Replaces the Alibaba identity verifier built from the alibaba-identity issuers (tests). */
+  alibaba?: AlibabaVerifier
 }
 
 interface Issuer {
@@ -88,8 +92,21 @@ export function createTokenVerifier(
     byIssuer.set(config.issuer, { config, keys })
   })
   const cache = new VerifiedTokenCache(cacheMaxEntries, now)
+  const alibabaIssuers = allIssuers.filter((i): i is AlibabaIssuerConfig => i.type === 'alibaba-identity')
+  const alibaba =
+    options.alibaba ??
+    (alibabaIssuers.length === 0
+      ? undefined
+      : createAlibabaVerifier(alibabaIssuers, {
+          now,
+          ...(options.stsProtocol ? { protocol: options.stsProtocol } : {}),
+          timeoutMs: fetchTimeoutMs,
+        }))
 
   async function verify(authorization: readonly string[] | undefined): Promise<Caller> {
+    const credential = alibabaCredential(authorization)
+    // Without an alibaba-identity issuer the scheme is as foreign as any other non-Bearer one.
+    if (credential !== undefined && alibaba) return alibaba.verify(credential)
     const token = parseBearer(authorization)
     const cached = cache.get(token)
     if (cached) return cached
@@ -131,6 +148,15 @@ export function createTokenVerifier(
   }
 
   return { verify, readiness }
+}
+
+/** The credential of a single `Authorization: AlibabaIdentity <credential>` header; otherwise undefined. */
+function alibabaCredential(values: readonly string[] | undefined): string | undefined {
+  if (values?.length !== 1) return undefined
+  const value = values[0] ?? ''
+  const space = value.indexOf(' ')
+  if (space === -1 || value.slice(0, space).toLowerCase() !== ALIBABA_SCHEME.toLowerCase()) return undefined
+  return value.slice(space + 1)
 }
 
 function verifyOptions(config: IssuerConfig, currentDate: Date): JWTVerifyOptions {
