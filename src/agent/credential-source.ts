@@ -21,6 +21,11 @@ export interface CredentialSourceOptions {
   server: string
   /** The file holding the caller's JWT, re-read on every request (e.g. a projected service-account token). */
   tokenFile: string
+  /**
+   * Replaces the token file (`--alibaba-identity`, issue 21): a fresh Authorization header value
+   * (`AlibabaIdentity …`) for each request to sts-vend, since each login is good for one request.
+   */
+  authorization?: (() => Promise<string>) | undefined
   rule?: string | undefined
   prefix?: string | undefined
   access?: string | undefined
@@ -110,6 +115,8 @@ export function createCredentialSource(options: CredentialSourceOptions): Creden
   let retryAt = 0
 
   async function readToken(): Promise<string> {
+    // One identity for the whole run: the cache is kept until refreshAfter, as for an unchanged file.
+    if (options.authorization) return 'alibaba-identity'
     let token: string
     try {
       token = (await readFile(options.tokenFile, 'utf8')).trim()
@@ -124,16 +131,27 @@ export function createCredentialSource(options: CredentialSourceOptions): Creden
     return token
   }
 
+  async function authorizationFor(token: string): Promise<string> {
+    if (!options.authorization) return `Bearer ${token}`
+    try {
+      return await options.authorization()
+    } catch {
+      // The provider's message can quote metadata or STS answers: keep only what failed.
+      throw new RefreshError('cannot_sign', 'cannot sign an Alibaba identity login')
+    }
+  }
+
   async function fetchEntry(token: string, tokenDigest: string, reason: string): Promise<Entry> {
     const mySequence = ++sequence
     let response: Response
     try {
       response = await doFetch(url, {
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+        headers: { authorization: await authorizationFor(token), accept: 'application/json' },
         redirect: 'manual',
         signal: AbortSignal.timeout(timeoutMs),
       })
     } catch (err) {
+      if (err instanceof RefreshError) throw err
       const name = (err as { name?: unknown }).name
       throw new RefreshError(
         'upstream_unreachable',

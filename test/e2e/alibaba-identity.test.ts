@@ -12,6 +12,7 @@ import {
   PARTNER_EXTERNAL_ID,
   PARTNER_ROOT_ACCESS_KEY,
 } from '../../src/emulator/default-config.ts'
+import { CredentialModule } from '../fixtures/emulator-sdk.ts'
 import { type CliProcess, firstJsonLine, freePort, spawnCli, waitForOk } from '../fixtures/processes.ts'
 
 const AUDIENCE = 'sts-vend.e2e.example'
@@ -153,5 +154,39 @@ describe('sts-vend login-alibaba against sts-vend serve and the STS emulator', (
     expect(status).toBe(401)
     expect(body['error']).toBe('invalid_token')
     expect(await assumeRoleCalls()).toBe(before)
+  })
+
+  it('when the agent runs with --alibaba-identity, then an SDK reading its credentials URI gets partner credentials, each fetch a fresh login', async () => {
+    const agent = spawnCli(
+      [
+        'agent',
+        '--server',
+        serviceUrl,
+        '--alibaba-identity',
+        '--audience',
+        AUDIENCE,
+        '--endpoint',
+        emulatorUrl,
+      ],
+      {
+        ALIBABA_CLOUD_ACCESS_KEY_ID: PARTNER_ACCESS_KEY.id,
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET: PARTNER_ACCESS_KEY.secret,
+      },
+    )
+    try {
+      const agentUrl = String((await firstJsonLine(agent))['agent'])
+      const sdk = new CredentialModule.default(
+        new CredentialModule.Config({ type: 'credentials_uri', credentialsURI: `${agentUrl}/credentials` }),
+      )
+      const credential = await sdk.getCredential()
+      expect(credential.accessKeyId).toMatch(/^STS\./)
+      expect(credential.securityToken).toBeTruthy()
+      // The service may answer from its cache (same caller, same rule as above): the role session is the partner's.
+      expect(agent.stderr()).toContain('agent.refreshed')
+      expect(await lastAssumeRole()).toMatchObject({ RoleSessionName: 'partner-partner-admin' })
+      expect(agent.stderr()).not.toContain(PARTNER_ACCESS_KEY.secret)
+    } finally {
+      await agent.stop()
+    }
   })
 })
