@@ -20,7 +20,7 @@ import {
 import { acs3Signature, acs3StringToSign, sha256Hex } from '../../../src/emulator/signature-acs3.ts'
 import { InvalidToken, UpstreamUnavailable } from '../../../src/errors.ts'
 import { signCallerIdentity } from '../../../src/sts/alibaba-client.ts'
-import { staticCredential } from '../../fixtures/emulator-sdk.ts'
+import { sdkAssumeRole, sdkClient, staticCredential } from '../../fixtures/emulator-sdk.ts'
 import { timestamp } from '../../fixtures/emulator-signer.ts'
 
 const AUDIENCE = 'sts-vend.test'
@@ -127,6 +127,36 @@ describe('Alibaba identity login, accepted', () => {
       userName: 'partner-admin',
     })
     expect(Object.isFrozen(caller.claims['alibaba'])).toBe(true)
+  })
+
+  it('when a role session (STS credentials) signs, then identityType is AssumedRoleUser with roleName and sessionName', async () => {
+    const dev = { accessKeyId: DEV_ACCESS_KEY.id, secret: DEV_ACCESS_KEY.secret }
+    const assumed = await sdkAssumeRole(sdkClient(emulator.endpoint, dev), {
+      roleArn: 'acs:ram::1000000000000001:role/oss-app-user',
+      roleSessionName: 'ecs-worker-7',
+      policy: JSON.stringify({
+        Version: '1',
+        Statement: [{ Effect: 'Allow', Action: 'oss:GetObject', Resource: '*' }],
+      }),
+    })
+    expect(assumed.ok).toBe(true)
+    const creds = (assumed as { body: { credentials?: Record<string, string> } }).body.credentials ?? {}
+    const credential = staticCredential({
+      accessKeyId: creds['accessKeyId'] ?? '',
+      secret: creds['accessKeySecret'] ?? '',
+      securityToken: creds['securityToken'] ?? '',
+    })
+    const signed = await signCallerIdentity({ audience: AUDIENCE, endpoint: emulator.endpoint, credential })
+    expect(signed.headers['x-acs-security-token']).toBeTruthy()
+    const v = createAlibabaVerifier([{ ...issuer, accounts: ['1000000000000001'] }], { protocol: 'http' })
+    const caller = await v.verify(encodeAlibabaCredential(signed))
+    expect(caller.subject).toBe('acs:ram::1000000000000001:assumed-role/oss-app-user/ecs-worker-7')
+    expect(caller.claims['alibaba']).toMatchObject({
+      identityType: 'AssumedRoleUser',
+      roleName: 'oss-app-user',
+      sessionName: 'ecs-worker-7',
+      accountId: '1000000000000001',
+    })
   })
 
   it('when the token verifier gets "AlibabaIdentity <credential>", then it takes this path; Bearer stays OIDC', async () => {
