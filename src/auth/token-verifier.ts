@@ -10,6 +10,7 @@ import { parseBearer } from './bearer.ts'
 import { cacheDeadline, checkVerifiedClaims } from './claims.ts'
 import { IssuerFetchError } from './guarded-fetch.ts'
 import { IssuerKeys, JWKS_CACHE_MAX_AGE_MS } from './issuer-keys.ts'
+import type { NonceStore } from './nonce-store.ts'
 import { decodeUnverified } from './unverified-token.ts'
 import { VerifiedTokenCache } from './verified-cache.ts'
 
@@ -46,6 +47,8 @@ export interface TokenVerifierOptions {
   logger?: Logger
   /** `sts.protocol`: how Alibaba identity issuers reach their `stsEndpoint`. Default https. */
   stsProtocol?: 'https' | 'http'
+  /** The seen-nonce store of Alibaba identity logins; pass one that outlives config reloads. */
+  alibabaNonces?: NonceStore
   /** Replaces the Alibaba identity verifier built from the alibaba-identity issuers (tests). */
   alibaba?: AlibabaVerifier
 }
@@ -101,6 +104,7 @@ export function createTokenVerifier(
           now,
           ...(options.stsProtocol ? { protocol: options.stsProtocol } : {}),
           timeoutMs: fetchTimeoutMs,
+          ...(options.alibabaNonces ? { nonces: options.alibabaNonces } : {}),
         }))
 
   async function verify(authorization: readonly string[] | undefined): Promise<Caller> {

@@ -182,6 +182,9 @@ describe('sts-vend login-alibaba against sts-vend serve and the STS emulator', (
       expect(credential.accessKeyId).toMatch(/^STS\./)
       expect(credential.securityToken).toBeTruthy()
       // The service may answer from its cache (same caller, same rule as above): the role session is the partner's.
+      // Its logs are written asynchronously: wait (bounded) for the refresh line.
+      for (let i = 0; i < 50 && !agent.stderr().includes('agent.refreshed'); i++)
+        await new Promise((r) => setTimeout(r, 100))
       expect(agent.stderr()).toContain('agent.refreshed')
       expect(await lastAssumeRole()).toMatchObject({ RoleSessionName: 'partner-partner-admin' })
       expect(agent.stderr()).not.toContain(PARTNER_ACCESS_KEY.secret)

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { encodeAlibabaCredential, MAX_ALIBABA_CREDENTIAL_BYTES } from '../../../src/auth/alibaba-request.ts'
 import { createAlibabaVerifier } from '../../../src/auth/alibaba-verifier.ts'
-import { createTokenVerifier } from '../../../src/auth/index.ts'
+import { createTokenVerifier, MemoryNonceStore } from '../../../src/auth/index.ts'
 import type { AlibabaIssuerConfig } from '../../../src/config/index.ts'
 import {
   DEFAULT_EMULATOR_CONFIG,
@@ -200,6 +200,14 @@ describe('Alibaba identity login, hostile cases (none reaches AssumeRole)', () =
     const credential = await login(PARTNER_ACCESS_KEY)
     await v.verify(credential)
     expect(await refusedBeforeSts(credential, v)).toBe('alibaba_replayed_nonce')
+  })
+
+  it('when the config is reloaded (a new verifier on the same nonce store), then a spent header stays spent', async () => {
+    const alibabaNonces = new MemoryNonceStore()
+    const header = `AlibabaIdentity ${await login(PARTNER_ACCESS_KEY)}`
+    await createTokenVerifier([issuer], { stsProtocol: 'http', alibabaNonces }).verify([header])
+    const reloaded = createTokenVerifier([issuer], { stsProtocol: 'http', alibabaNonces })
+    await expect(reloaded.verify([header])).rejects.toMatchObject({ reason: 'alibaba_replayed_nonce' })
   })
 
   it('when the request was signed for another audience, then it is 401 before STS', async () => {
