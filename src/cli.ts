@@ -9,6 +9,7 @@ import { doctorCommand } from './commands/doctor.ts'
 import { emulatorCommand } from './commands/emulator.ts'
 import { explainCommand } from './commands/explain.ts'
 import { explainDenialCommand } from './commands/explain-denial.ts'
+import { loginAlibabaCommand } from './commands/login-alibaba.ts'
 import { tokenCommand } from './commands/token.ts'
 import { ConfigError, compileRules, loadConfigFile } from './config/index.ts'
 import { selectableWarnings } from './policies/index.ts'
@@ -86,6 +87,7 @@ export const COMMANDS: Record<string, Command> = {
   dev: devCommand,
   deny: denyCommand,
   diff: diffCommand,
+  'login-alibaba': loginAlibabaCommand,
 }
 
 function usage(): string {

@@ -21,6 +21,11 @@ export interface CredentialSourceOptions {
   server: string
   /** The file holding the caller's JWT, re-read on every request (e.g. a projected service-account token). */
   tokenFile: string
+  /**
+   * Replaces the token file (`--alibaba-identity`, issue 21): a fresh Authorization header value
+   * (`AlibabaIdentity …`) for each request to sts-vend, since each login is good for one request.
+   */
+  authorization?: (() => Promise<string>) | undefined
   rule?: string | undefined
   prefix?: string | undefined
   access?: string | undefined
@@ -94,6 +99,7 @@ async function readLimited(response: Response): Promise<string | undefined> {
 interface Upstream {
   url: URL
   tokenFile: string
+  authorization: (() => Promise<string>) | undefined
   doFetch: typeof fetch
   timeoutMs: number
   now: () => Date
@@ -110,6 +116,7 @@ function upstreamOf(options: CredentialSourceOptions): Upstream {
   return {
     url,
     tokenFile: options.tokenFile,
+    authorization: options.authorization,
     doFetch: options.fetch ?? fetch,
     timeoutMs: options.timeoutMs ?? 5000,
     now: options.now ?? (() => new Date()),
@@ -117,7 +124,10 @@ function upstreamOf(options: CredentialSourceOptions): Upstream {
   }
 }
 
-async function readToken(tokenFile: string): Promise<string> {
+async function readToken(up: Upstream): Promise<string> {
+  // One identity for the whole run: the cache is kept until refreshAfter, as for an unchanged file.
+  if (up.authorization) return 'alibaba-identity'
+  const { tokenFile } = up
   let token: string
   try {
     token = (await readFile(tokenFile, 'utf8')).trim()
@@ -132,16 +142,28 @@ async function readToken(tokenFile: string): Promise<string> {
   return token
 }
 
+/** The Authorization header value: the bearer token, or a fresh Alibaba identity login. */
+async function authorizationFor(up: Upstream, token: string): Promise<string> {
+  if (!up.authorization) return `Bearer ${token}`
+  try {
+    return await up.authorization()
+  } catch {
+    // The provider's message can quote metadata or STS answers: keep only what failed.
+    throw new RefreshError('cannot_sign', 'cannot sign an Alibaba identity login')
+  }
+}
+
 /** GETs the credentials with the token: the status and the parsed body (undefined when not JSON or too big). */
 async function callUpstream(up: Upstream, token: string): Promise<{ status: number; body: unknown }> {
   let response: Response
   try {
     response = await up.doFetch(up.url, {
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      headers: { authorization: await authorizationFor(up, token), accept: 'application/json' },
       redirect: 'manual',
       signal: AbortSignal.timeout(up.timeoutMs),
     })
   } catch (err) {
+    if (err instanceof RefreshError) throw err
     const name = (err as { name?: unknown }).name
     throw new RefreshError(
       'upstream_unreachable',
@@ -191,7 +213,7 @@ class CredentialCache implements CredentialSource {
   async get(): Promise<AgentCredentials> {
     let token: string
     try {
-      token = await readToken(this.up.tokenFile)
+      token = await readToken(this.up)
     } catch (err) {
       return this.fallBack(err)
     }

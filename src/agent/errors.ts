@@ -12,6 +12,8 @@ export class AgentOptionError extends Error {
 export type RefreshFailure =
   /** The token file is missing, unreadable or empty. */
   | 'token_file_unreadable'
+  /** `--alibaba-identity`: no Alibaba credential to sign the login with (issue 21). */
+  | 'cannot_sign'
   /** sts-vend did not answer (connection refused, timeout, reset). */
   | 'upstream_unreachable'
   /** sts-vend answered an error status (401, 403, 429, 5xx). */

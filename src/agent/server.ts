@@ -25,6 +25,8 @@ export interface AgentOptions {
   /** sts-vend's base URL: https, or http on a loopback host (or anywhere with `allowHttp`). */
   server: string
   tokenFile: string
+  /** `--alibaba-identity`: a fresh `AlibabaIdentity …` header per request instead of the token file. */
+  authorization?: (() => Promise<string>) | undefined
   /** A loopback host; anything else is refused. Default 127.0.0.1. */
   host?: string
   /** 0 (the default) picks a free port. */
@@ -198,6 +200,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const source = createCredentialSource({
     server: options.server,
     tokenFile: options.tokenFile,
+    authorization: options.authorization,
     rule: options.rule,
     prefix: options.prefix,
     access: options.access,

@@ -1,13 +1,16 @@
 // createTokenVerifier: Authorization header values → a verified Caller, from the configured issuers only.
 import { type JWTVerifyOptions, errors as joseErrors, jwtVerify } from 'jose'
-import type { IssuerConfig } from '../config/index.ts'
+import type { AlibabaIssuerConfig, IssuerConfig } from '../config/index.ts'
 import { InvalidToken, UpstreamUnavailable } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import type { Caller } from '../types.ts'
+import { ALIBABA_SCHEME } from './alibaba-request.ts'
+import { type AlibabaVerifier, createAlibabaVerifier } from './alibaba-verifier.ts'
 import { parseBearer } from './bearer.ts'
 import { cacheDeadline, checkVerifiedClaims } from './claims.ts'
 import { IssuerFetchError } from './guarded-fetch.ts'
 import { IssuerKeys, JWKS_CACHE_MAX_AGE_MS } from './issuer-keys.ts'
+import type { NonceStore } from './nonce-store.ts'
 import { decodeUnverified } from './unverified-token.ts'
 import { VerifiedTokenCache } from './verified-cache.ts'
 
@@ -42,11 +45,34 @@ export interface TokenVerifierOptions {
   fetch?: typeof fetch
   /** Where issuer-level problems go (failed fetches, duplicate kids). Per-request reasons travel on the errors. */
   logger?: Logger
+  /** `sts.protocol`: how Alibaba identity issuers reach their `stsEndpoint`. Default https. */
+  stsProtocol?: 'https' | 'http'
+  /** The seen-nonce store of Alibaba identity logins; pass one that outlives config reloads. */
+  alibabaNonces?: NonceStore
+  /** Replaces the Alibaba identity verifier built from the alibaba-identity issuers (tests). */
+  alibaba?: AlibabaVerifier
 }
 
 interface Issuer {
   config: IssuerConfig
   keys: IssuerKeys
+}
+
+/** Each OIDC issuer by its exact `issuer` URL, with its key source. Throws TypeError on a repeated URL. */
+function issuersByUrl(
+  issuers: readonly IssuerConfig[],
+  keyOptions: ConstructorParameters<typeof IssuerKeys>[1],
+): Map<string, Issuer> {
+  const byIssuer = new Map<string, Issuer>()
+  issuers.forEach((config, index) => {
+    if (byIssuer.has(config.issuer)) {
+      throw new TypeError(
+        `issuers[${index}].issuer repeats another issuer's URL; tokens could not be told apart`,
+      )
+    }
+    byIssuer.set(config.issuer, { config, keys: new IssuerKeys(config, keyOptions) })
+  })
+  return byIssuer
 }
 
 /**
@@ -59,7 +85,7 @@ interface Issuer {
  * @throws TypeError when two issuers share one `issuer` URL, or an option is out of range.
  */
 export function createTokenVerifier(
-  issuers: readonly IssuerConfig[],
+  allIssuers: readonly (IssuerConfig | AlibabaIssuerConfig)[],
   options: TokenVerifierOptions = {},
 ): TokenVerifier {
   const now = options.now ?? (() => new Date())
@@ -68,25 +94,31 @@ export function createTokenVerifier(
   const cacheMaxEntries = nonNegativeInteger(options.cacheMaxEntries, 10_000, 'cacheMaxEntries')
   const fetchImpl = options.fetch ?? fetch
 
-  const byIssuer = new Map<string, Issuer>()
-  issuers.forEach((config, index) => {
-    if (byIssuer.has(config.issuer)) {
-      throw new TypeError(
-        `issuers[${index}].issuer repeats another issuer's URL; tokens could not be told apart`,
-      )
-    }
-    const keys = new IssuerKeys(config, {
-      fetch: fetchImpl,
-      now,
-      fetchTimeoutMs,
-      cooldownMs,
-      logger: options.logger,
-    })
-    byIssuer.set(config.issuer, { config, keys })
+  const issuers = allIssuers.filter((i): i is IssuerConfig => i.type !== 'alibaba-identity')
+  const byIssuer = issuersByUrl(issuers, {
+    fetch: fetchImpl,
+    now,
+    fetchTimeoutMs,
+    cooldownMs,
+    logger: options.logger,
   })
   const cache = new VerifiedTokenCache(cacheMaxEntries, now)
+  const alibabaIssuers = allIssuers.filter((i): i is AlibabaIssuerConfig => i.type === 'alibaba-identity')
+  const alibaba =
+    options.alibaba ??
+    (alibabaIssuers.length === 0
+      ? undefined
+      : createAlibabaVerifier(alibabaIssuers, {
+          now,
+          ...(options.stsProtocol ? { protocol: options.stsProtocol } : {}),
+          timeoutMs: fetchTimeoutMs,
+          ...(options.alibabaNonces ? { nonces: options.alibabaNonces } : {}),
+        }))
 
   async function verify(authorization: readonly string[] | undefined): Promise<Caller> {
+    const credential = alibabaCredential(authorization)
+    // Without an alibaba-identity issuer the scheme is as foreign as any other non-Bearer one.
+    if (credential !== undefined && alibaba) return alibaba.verify(credential)
     const token = parseBearer(authorization)
     const cached = cache.get(token)
     if (cached) return cached
@@ -128,6 +160,15 @@ export function createTokenVerifier(
   }
 
   return { verify, readiness }
+}
+
+/** The credential of a single `Authorization: AlibabaIdentity <credential>` header; otherwise undefined. */
+function alibabaCredential(values: readonly string[] | undefined): string | undefined {
+  if (values?.length !== 1) return undefined
+  const value = values[0] ?? ''
+  const space = value.indexOf(' ')
+  if (space === -1 || value.slice(0, space).toLowerCase() !== ALIBABA_SCHEME.toLowerCase()) return undefined
+  return value.slice(space + 1)
 }
 
 function verifyOptions(config: IssuerConfig, currentDate: Date): JWTVerifyOptions {

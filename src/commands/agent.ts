@@ -11,9 +11,11 @@ import {
 } from '../agent/server.ts'
 import { createLogger, type Logger } from '../logger.ts'
 import { type CliIo, type Command, EXIT, parsePort, UsageError, untilSignal } from './command.ts'
+import { alibabaLoginHeader, parseEndpoint } from './login-alibaba.ts'
 
 const HELP = `Usage: sts-vend agent --server URL --token-file FILE [--port N] [--host 127.0.0.1]
                       [--role-name NAME] [--rule R] [--prefix P] [--access A] [--allow-http]
+       sts-vend agent --server URL --alibaba-identity --audience AUD [--endpoint HOST[:PORT]] [...]
 
 A loopback sidecar for clients that can only GET a credentials URI (the Alibaba SDKs' credentials-URI
 provider) or read ECS instance metadata. On each refresh it re-reads the caller's JWT from FILE (e.g. a
@@ -32,7 +34,12 @@ Point clients at it:
 
 Options:
   --server URL       sts-vend's base URL: https, or http on loopback (required)
-  --token-file FILE  the file holding the JWT, re-read on every refresh (required)
+  --token-file FILE  the file holding the JWT, re-read on every refresh (required unless --alibaba-identity)
+  --alibaba-identity instead of a JWT, log in with this host's own Alibaba identity (the standard
+                     credential chain: ECS instance RAM role, RRSA, environment AccessKey…): a fresh
+                     'sts-vend login-alibaba' header per request to sts-vend
+  --audience AUD, --endpoint HOST[:PORT]
+                     with --alibaba-identity: the issuer's audience and stsEndpoint (see login-alibaba)
   --port N           port to listen on (default 0: a free port, printed at start)
   --host HOST        a loopback address (default 127.0.0.1); other addresses are refused
   --role-name NAME   the role name the ECS metadata paths list (default ${AGENT_DEFAULT_ROLE_NAME})
@@ -61,17 +68,22 @@ function parseAgentArgs(argv: string[]): ParsedAgentArgs {
       prefix: { type: 'string' },
       access: { type: 'string' },
       'allow-http': { type: 'boolean' },
+      'alibaba-identity': { type: 'boolean' },
+      audience: { type: 'string' },
+      endpoint: { type: 'string' },
     },
     allowPositionals: true,
     strict: true,
   })
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`)
   if (!values.server) throw new UsageError('--server URL is required')
-  if (!values['token-file']) throw new UsageError('--token-file FILE is required')
+  const authorization = alibabaAuthorization(values)
+  if (!authorization && !values['token-file']) throw new UsageError('--token-file FILE is required')
   const port = values.port === undefined ? undefined : parsePort(values.port)
   const options: ParsedAgentArgs = {
     server: values.server,
-    tokenFile: values['token-file'],
+    tokenFile: values['token-file'] ?? '',
+    ...(authorization && { authorization }),
     ...(port !== undefined && { port }),
     ...(values.host !== undefined && { host: values.host }),
     ...(values['role-name'] !== undefined && { roleName: values['role-name'] }),
@@ -82,6 +94,26 @@ function parseAgentArgs(argv: string[]): ParsedAgentArgs {
   }
   assertAgentOptions(options)
   return options
+}
+
+/** `--alibaba-identity --audience AUD [--endpoint E]` → a fresh login header per call; undefined without it. */
+function alibabaAuthorization(values: {
+  'alibaba-identity'?: boolean | undefined
+  audience?: string | undefined
+  endpoint?: string | undefined
+  'token-file'?: string | undefined
+}): (() => Promise<string>) | undefined {
+  if (values['alibaba-identity'] !== true) {
+    if (values.audience !== undefined || values.endpoint !== undefined)
+      throw new UsageError('--audience and --endpoint need --alibaba-identity')
+    return undefined
+  }
+  if (values['token-file'] !== undefined)
+    throw new UsageError('give --token-file or --alibaba-identity, not both')
+  const audience = values.audience
+  if (!audience) throw new UsageError('--alibaba-identity needs --audience AUD')
+  const endpoint = parseEndpoint(values.endpoint ?? 'sts.aliyuncs.com')
+  return () => alibabaLoginHeader(audience, endpoint)
 }
 
 const isParseArgsError = (err: unknown) => {
@@ -112,7 +144,7 @@ export function createAgentCommand(deps: AgentCommandDeps = {}): Command {
         return EXIT.usage
       }
       try {
-        await access(options.tokenFile, constants.R_OK)
+        if (!options.authorization) await access(options.tokenFile, constants.R_OK)
       } catch {
         io.err(`sts-vend agent: cannot read --token-file ${options.tokenFile}\n`)
         return EXIT.invalid

@@ -1,7 +1,7 @@
 // `sts-vend diff LIVE CANDIDATE`: for each identity, the grant under both configs, compared semantically.
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { type Config, ConfigError, compileRules, loadConfigFile } from '../config/index.ts'
+import { type Config, ConfigError, compileRules, issuerUrl, loadConfigFile } from '../config/index.ts'
 import type { CompiledRule } from '../policies/index.ts'
 import {
   type Capability,
@@ -115,7 +115,7 @@ function identitiesFromAudit(path: string): Identity[] {
 /** The identity as a verified caller: its iss URL resolved through either config's issuer ids. */
 function callerOf(identity: Identity, live: Config, candidate: Config): Caller {
   const byId = [...live.issuers, ...candidate.issuers].find((i) => i.id === identity.issuer)
-  const iss = byId?.issuer ?? identity.issuer
+  const iss = byId ? issuerUrl(byId) : identity.issuer
   return {
     issuerId: byId?.id ?? identity.issuer,
     issuer: iss,

@@ -1,7 +1,7 @@
 // `sts-vend explain`: the simulate trace for a claims file, without a token, a server or STS.
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { compileRules, loadConfigFile } from '../config/index.ts'
+import { compileRules, issuerUrl, loadConfigFile } from '../config/index.ts'
 import { AppError } from '../errors.ts'
 import { hostCidr, type RuleTrace } from '../policies/index.ts'
 import {
@@ -185,7 +185,7 @@ async function explain(argv: string[], io: CliIo): Promise<number> {
   }
 
   const iss = claims['iss'] as string
-  const issuer = config.issuers.find((i) => i.issuer === iss)
+  const issuer = config.issuers.find((i) => issuerUrl(i) === iss)
   if (!issuer) {
     // A token from an unconfigured issuer is refused (401) before any rule: no rule can match.
     const reason = `no configured issuer has issuer ${quote(iss)} (matched exactly); its tokens are refused`

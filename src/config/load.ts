@@ -140,6 +140,46 @@ function unsafeSettingProblems(raw: Raw): ConfigProblem[] {
   return problems
 }
 
+/**
+ * Issuers of `type: alibaba-identity` (design §14): their `stsEndpoint` uses `sts.protocol`, so http
+ * needs a loopback endpoint; a request is matched to its issuer by its signed audience, so two such
+ * issuers never share one; the console signs people in with ID tokens, so its issuer is OIDC.
+ */
+function alibabaIssuerProblems(raw: Raw): ConfigProblem[] {
+  const problems: ConfigProblem[] = []
+  const sts = raw['sts']
+  const http = isObject(sts) && sts['protocol'] === 'http'
+  const audiences = new Map<string, number>()
+  list(raw['issuers']).forEach((issuer, i) => {
+    if (!isObject(issuer) || issuer['type'] !== 'alibaba-identity') return
+    const endpoint = issuer['stsEndpoint']
+    if (http && typeof endpoint === 'string' && !isLoopbackHost(hostOf(endpoint)))
+      problems.push({
+        path: `issuers[${i}].stsEndpoint`,
+        message: 'sts.protocol is http: refused unless stsEndpoint is a loopback host',
+      })
+    const audience = issuer['audience']
+    if (typeof audience !== 'string') return
+    const first = audiences.get(audience)
+    if (first === undefined) audiences.set(audience, i)
+    else
+      problems.push({
+        path: `issuers[${i}].audience`,
+        message: `duplicate audience "${audience}" (also issuers[${first}]): requests could not be told apart`,
+      })
+  })
+  const consoleSection = raw['console']
+  const consoleIssuer = list(raw['issuers']).find(
+    (i) => isObject(consoleSection) && isObject(i) && i['id'] === consoleSection['issuer'],
+  )
+  if (isObject(consoleIssuer) && consoleIssuer['type'] === 'alibaba-identity')
+    problems.push({
+      path: 'console.issuer',
+      message: 'the console signs in with an OIDC issuer, not alibaba-identity',
+    })
+  return problems
+}
+
 /** Checks that span fields; run on the raw input so they report even when other fields are invalid. */
 function crossProblems(raw: Raw): ConfigProblem[] {
   const issuers = list(raw['issuers'])
@@ -150,6 +190,7 @@ function crossProblems(raw: Raw): ConfigProblem[] {
     ...consoleAudienceProblems(raw, issuers),
     ...unsafeSettingProblems(raw),
     ...misplacedTemplates(raw),
+    ...alibabaIssuerProblems(raw),
   ]
 }
 

@@ -157,8 +157,9 @@ const cacheSchema = z.strictObject({
     .default(300),
 })
 
-const issuerSchema = z
+const oidcIssuerSchema = z
   .strictObject({
+    type: z.literal('oidc').default('oidc'),
     id: idSchema,
     issuer: httpsUrl('issuer'),
     audiences: z.array(z.string().min(1)).min(1, 'at least one audience is required'),
@@ -196,6 +197,33 @@ const issuerSchema = z
       })
     }
   })
+
+/** A `host[:port]` endpoint, as `sts.endpoint` writes it. */
+const hostPort = z
+  .string()
+  .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:]+\](:\d{1,5})?$/, 'must be host[:port]')
+
+/**
+ * Alibaba workloads as callers (design §14, issue 21): they sign an STS GetCallerIdentity request that
+ * names `audience` in a signed header; sts-vend forwards it to `stsEndpoint` (over `sts.protocol`).
+ */
+const alibabaIssuerSchema = z.strictObject({
+  type: z.literal('alibaba-identity'),
+  id: idSchema,
+  audience: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9.:/_-]{0,254}$/,
+      'must be 1-255 of [A-Za-z0-9.:/_-], starting with a letter or digit',
+    ),
+  accounts: z
+    .array(z.string().regex(/^\d{16}$/, 'must be a 16-digit account id'))
+    .min(1, 'at least one account is required'),
+  stsEndpoint: hostPort,
+})
+
+// Alibaba first: the docs test reads the union's keys in order, and `type` defaults to oidc.
+const issuerSchema = z.discriminatedUnion('type', [alibabaIssuerSchema, oidcIssuerSchema])
 
 const scalar = z.union([z.string(), z.number(), z.boolean()])
 
@@ -318,9 +346,27 @@ export const configSchema = z.strictObject({
 })
 
 export type Config = z.output<typeof configSchema>
-export type IssuerConfig = Config['issuers'][number]
+/** Any configured issuer: an OIDC issuer or an Alibaba identity issuer. */
+export type AnyIssuerConfig = Config['issuers'][number]
+/** An OIDC issuer (`type: oidc`, the default, so it may be left out where one is built in code). */
+export type IssuerConfig = Omit<Extract<AnyIssuerConfig, { type: 'oidc' }>, 'type'> & { type?: 'oidc' }
+/** An issuer of Alibaba workloads signing GetCallerIdentity (`type: alibaba-identity`). */
+export type AlibabaIssuerConfig = Extract<AnyIssuerConfig, { type: 'alibaba-identity' }>
 export type RuleConfig = Config['rules'][number]
 export type ConditionConfig = RuleConfig['when'][string]
 export type OssConfig = RuleConfig['oss']
+
+/**
+ * What a verified Caller's `issuer` holds for callers of this issuer: an OIDC issuer's exact `iss`;
+ * for an Alibaba identity issuer, `alibaba-identity:<audience>` (its audience is unique among them).
+ */
+export function issuerUrl(issuer: AnyIssuerConfig): string {
+  return issuer.type === 'alibaba-identity' ? `alibaba-identity:${issuer.audience}` : issuer.issuer
+}
+
+/** The OIDC issuers of a config, in order. */
+export function oidcIssuers(issuers: readonly AnyIssuerConfig[]): IssuerConfig[] {
+  return issuers.filter((i): i is Extract<AnyIssuerConfig, { type: 'oidc' }> => i.type === 'oidc')
+}
 
 export { isLoopbackHost }

@@ -1,4 +1,5 @@
-// Templates of design §4: `${sub}`, `${claim.NAME}`, `${issuer}`, `${rule}`; parsed once at load, rendered per request.
+// Templates of design §4: `${sub}`, `${claim.NAME}`, `${issuer}`, `${rule}`, and `${alibaba.NAME}` (issue 21: the
+// same as `${claim.alibaba.NAME}`, with its value rules and proofs); parsed once at load, rendered per request.
 import { parseClaimPath } from './claims.ts'
 
 export type Variable =
@@ -6,6 +7,16 @@ export type Variable =
   | { kind: 'issuer' }
   | { kind: 'rule' }
   | { kind: 'claim'; path: readonly string[]; name: string }
+
+/** The fields of an Alibaba caller (issue 21) that `${alibaba.NAME}` may name: claims under `alibaba.`. */
+export const ALIBABA_FIELDS = [
+  'accountId',
+  'arn',
+  'identityType',
+  'principalId',
+  'roleName',
+  'userName',
+] as const
 
 export type TemplatePart = { kind: 'literal'; text: string } | { kind: 'variable'; variable: Variable }
 
@@ -40,6 +51,13 @@ export function parseTemplate(source: string): { template: Template } | { error:
       const path = parseClaimPath(name.slice('claim.'.length))
       if ('error' in path) return { error: path.error }
       variable = { kind: 'claim', path: path.segments, name: name.slice('claim.'.length) }
+    } else if (name.startsWith('alibaba.')) {
+      const field = name.slice('alibaba.'.length)
+      if (!(ALIBABA_FIELDS as readonly string[]).includes(field))
+        return {
+          error: `unknown variable "\${${name}}"; \${alibaba.NAME} is one of ${ALIBABA_FIELDS.join(', ')}`,
+        }
+      variable = { kind: 'claim', path: ['alibaba', field], name }
     } else {
       return { error: `unknown variable "\${${name}}"; use \${sub}, \${claim.NAME}, \${issuer} or \${rule}` }
     }

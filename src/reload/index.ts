@@ -1,6 +1,8 @@
 // The live part of the service: runtime config + deny list + shadow, and the reloader that swaps the runtime
 // on SIGHUP or a change of the config file, after proving the new file completely.
+
 import { dirname, resolve } from 'node:path'
+import { MemoryNonceStore, type NonceStore } from '../auth/index.ts'
 import { type Config, loadConfigFile } from '../config/index.ts'
 import {
   createFileDenyListStore,
@@ -43,7 +45,13 @@ export interface LiveConfig {
   /** For /readyz's body. */
   info(): { generation: number; sha256: string }
   /** Everything a reload needs besides the file. */
-  parts: { logger: Logger; sts: StsService; audit: Audit; shadowPath?: string | undefined }
+  parts: {
+    logger: Logger
+    sts: StsService
+    audit: Audit
+    shadowPath?: string | undefined
+    alibabaNonces: NonceStore
+  }
   close(): void
 }
 
@@ -108,7 +116,13 @@ export async function startLiveConfig(
   const { logger, sts, audit } = deps
   const metrics = createReloadMetrics(deps.metrics.registry)
   const shadow = options.shadowPath ? loadShadow(options.shadowPath, logger, metrics) : null
-  const runtime = buildRuntime(config, { generation: 1, sha256: options.configSha256 ?? '', shadow }, deps)
+  // One seen-nonce store for the process: a reload must not forget which Alibaba logins were spent.
+  const alibabaNonces = new MemoryNonceStore()
+  const runtime = buildRuntime(
+    config,
+    { generation: 1, sha256: options.configSha256 ?? '', shadow },
+    { ...deps, alibabaNonces },
+  )
   const holder = createRuntimeHolder(runtime)
   const store = denyListStore(config, options.configPath, deps.fleet, {
     redisDownIsEmpty: true,
@@ -132,7 +146,7 @@ export async function startLiveConfig(
     issueCredentials: holder.issueCredentials(denyList, { sts, audit, index: deps.index }),
     listGrants: holder.listGrants(denyList),
     info: () => ({ generation: holder.current().generation, sha256: holder.current().sha256 }),
-    parts: { logger, sts, audit, shadowPath: options.shadowPath },
+    parts: { logger, sts, audit, shadowPath: options.shadowPath, alibabaNonces },
     close: () => denyList.close(),
   }
 }

@@ -1,7 +1,7 @@
 // The runtime config: one immutable object holding everything a config decides (rules, issuers' verifier,
 // the decision code), swapped in one assignment on reload. A request keeps the runtime that verified its
 // token until it ends, so in-flight requests finish on the config they started with.
-import { createTokenVerifier, type TokenVerifier } from '../auth/index.ts'
+import { createTokenVerifier, type NonceStore, type TokenVerifier } from '../auth/index.ts'
 import type { Config } from '../config/index.ts'
 import { compileRules } from '../config/index.ts'
 import type { DenyList } from '../denylist/index.ts'
@@ -39,6 +39,8 @@ export interface RuntimeParts {
   logger: Logger
   sts: CredentialIssuer
   audit: Audit
+  /** Kept across reloads, so a spent Alibaba login stays spent (issue 21). Default: one per runtime. */
+  alibabaNonces?: NonceStore
 }
 
 /** Compiles a validated config into a runtime. Throws ConfigError (rules that do not prove). */
@@ -53,7 +55,11 @@ export function buildRuntime(
     sha256: meta.sha256,
     config,
     rules,
-    verifier: createTokenVerifier(config.issuers, { logger: parts.logger }),
+    verifier: createTokenVerifier(config.issuers, {
+      logger: parts.logger,
+      stsProtocol: config.sts.protocol,
+      ...(parts.alibabaNonces ? { alibabaNonces: parts.alibabaNonces } : {}),
+    }),
     issue: createIssueCredentials({
       rules,
       sts: parts.sts,

@@ -1,7 +1,7 @@
 // The web console (design §11): the static page from web/ at / and /callback, its assets, its settings, its own CSP.
 import { readdirSync, readFileSync } from 'node:fs'
 import { type NextFunction, type Request, type Response, Router } from 'express'
-import type { Config } from '../config/index.ts'
+import { type Config, issuerUrl } from '../config/index.ts'
 
 /** Where the page's files live: `web/` at the package root (from src/routes/ and from dist/routes/). */
 export const WEB_ROOT = new URL('../../web/', import.meta.url)
@@ -44,7 +44,7 @@ export function consoleSettings(config: Config, devIssuer?: string): ConsoleSett
   if (!section && devIssuer === undefined) return null
   const issuer = section ? config.issuers.find((i) => i.id === section.issuer) : undefined
   return {
-    issuer: issuer?.issuer ?? null,
+    issuer: issuer ? issuerUrl(issuer) : null,
     clientId: issuer && section ? section.clientId : null,
     scopes: issuer && section ? [...section.scopes] : [],
     devMode: devIssuer !== undefined,

@@ -1,7 +1,7 @@
 // `serve --shadow`: every request is also decided under a candidate config, compared with the live decision,
 // logged when it differs and counted. Never served, never sent to STS.
 import type { Config } from '../config/index.ts'
-import { compileRules } from '../config/index.ts'
+import { compileRules, issuerUrl } from '../config/index.ts'
 import { AccessDenied, InvalidRequest } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { type CompiledRule, renderGrant, selectRule } from '../policies/index.ts'
@@ -28,7 +28,7 @@ export interface ShadowCounter {
 
 /** Maps a verified caller to the candidate's issuer with the same `iss` (ids may differ between configs). */
 export function callerUnder(config: Config, caller: Caller): Caller | null {
-  const issuer = config.issuers.find((i) => i.issuer === caller.issuer)
+  const issuer = config.issuers.find((i) => issuerUrl(i) === caller.issuer)
   if (!issuer) return null
   return issuer.id === caller.issuerId ? caller : { ...caller, issuerId: issuer.id }
 }

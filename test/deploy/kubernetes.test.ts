@@ -306,7 +306,7 @@ describe('the agent sidecar example', () => {
     const rule = config.rules.find((r) => r.id === flag('--rule'))
     expect(rule).toBeDefined()
     const issuer = config.issuers.find((i) => i.id === rule?.issuer)
-    expect(issuer?.audiences).toContain(source['audience'])
+    expect(issuer?.type === 'oidc' ? issuer.audiences : undefined).toContain(source['audience'])
     const namespace = workload['metadata']['namespace']
     const account = workload['spec']['template']['spec']['serviceAccountName']
     expect(rule?.when['sub']).toEqual({ equals: `system:serviceaccount:${namespace}:${account}` })

@@ -270,3 +270,50 @@ describe('logs', () => {
       expect(all).not.toContain(secret)
   })
 })
+
+describe('--alibaba-identity: a fresh login header per fetch instead of the token file (issue 21)', () => {
+  /** Records the Authorization each fetch carried, then lets the stub see the bearer it accepts. */
+  function recordingFetch(seen: string[]): typeof fetch {
+    return (input, init) => {
+      const headers = new Headers(init?.headers)
+      seen.push(headers.get('authorization') ?? '')
+      headers.set('authorization', 'Bearer jwt-one')
+      return fetch(input, { ...init, headers })
+    }
+  }
+
+  it('when credentials are fetched twice, then each fetch carries a newly signed header and the cache holds in between', async () => {
+    const seen: string[] = []
+    let n = 0
+    const s = createCredentialSource({
+      server: stub.url,
+      tokenFile: join(dir, 'never-read'),
+      authorization: async () => `AlibabaIdentity login-${++n}`,
+      logger: capture.logger,
+      now,
+      fetch: recordingFetch(seen),
+    })
+    await s.get()
+    await s.get()
+    advance(3001)
+    await s.get()
+    expect(seen).toEqual(['AlibabaIdentity login-1', 'AlibabaIdentity login-2'])
+  })
+
+  it('when the login cannot be signed, then the refresh fails as cannot_sign without reaching sts-vend', async () => {
+    const s = createCredentialSource({
+      server: stub.url,
+      tokenFile: join(dir, 'never-read'),
+      authorization: async () => {
+        throw new Error('provider text that must not surface')
+      },
+      logger: capture.logger,
+      now,
+    })
+    const err = await s.get().catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(RefreshError)
+    expect((err as RefreshError).reason).toBe('cannot_sign')
+    expect((err as Error).message).not.toContain('provider text')
+    expect(stub.hits).toEqual([])
+  })
+})

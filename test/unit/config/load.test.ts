@@ -60,6 +60,7 @@ describe('loadConfig', () => {
   it('when an issuer and a rule give only what is required, then their optional fields get the defaults', () => {
     const config = loadConfig(validConfig())
     expect(config.issuers[0]).toEqual({
+      type: 'oidc',
       id: 'corp',
       issuer: 'https://id.example.com/',
       audiences: ['sts-vend', 'sts-vend-console'],
