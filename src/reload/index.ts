@@ -13,6 +13,7 @@ import {
   startDenyList,
 } from '../denylist/index.ts'
 import { createFleetDenyListStore, createRedisDenyListStore } from '../denylist/redis-store.ts'
+import { createFleetNonceStore } from '../fleet/nonce-store.ts'
 import type { FleetRedis } from '../fleet/redis.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
@@ -116,8 +117,9 @@ export async function startLiveConfig(
   const { logger, sts, audit } = deps
   const metrics = createReloadMetrics(deps.metrics.registry)
   const shadow = options.shadowPath ? loadShadow(options.shadowPath, logger, metrics) : null
-  // One seen-nonce store for the process: a reload must not forget which Alibaba logins were spent.
-  const alibabaNonces = new MemoryNonceStore()
+  // One seen-nonce store for the process (in fleet mode, for the fleet): a reload must not forget which
+  // Alibaba logins were spent.
+  const alibabaNonces: NonceStore = deps.fleet ? createFleetNonceStore(deps.fleet) : new MemoryNonceStore()
   const runtime = buildRuntime(
     config,
     { generation: 1, sha256: options.configSha256 ?? '', shadow },

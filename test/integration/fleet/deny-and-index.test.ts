@@ -21,7 +21,10 @@ import { connectFleetRedis, type FleetRedis } from '../../../src/fleet/redis.ts'
 import { createCapturingLogger } from '../../../src/logger.ts'
 import { type Adapters, buildAdapters } from '../../../src/server.ts'
 import { createRecordingSts } from '../../fixtures/fake-sts.ts'
+import { redisOrSkip } from '../../fixtures/redis.ts'
 import { startTestIssuer, type TestIssuer } from '../../fixtures/test-issuer.ts'
+
+const available = await redisOrSkip(undefined, 'the fleet tests')
 
 const REDIS_URL = 'redis://127.0.0.1:6379'
 const PREFIX = `sts-vend-test:${process.pid}:${randomBytes(4).toString('hex')}:`
@@ -96,12 +99,14 @@ async function msUntil(app: Express, token: string, status: number): Promise<num
 }
 
 beforeAll(async () => {
+  if (!available) return
   dir = mkdtempSync(join(tmpdir(), 'sts-vend-fleet-deny-'))
   configFile = join(dir, 'sts-vend.json')
   issuer = await startTestIssuer()
   redis = await connectFleetRedis({ url: REDIS_URL })
 })
 afterAll(async () => {
+  if (!available) return
   for (const a of opened) await a.close()
   await redis.close()
   await issuer.close()
@@ -114,7 +119,7 @@ afterAll(async () => {
   await admin.quit()
 })
 
-describe('the deny list in the fleet Redis', () => {
+describe.skipIf(!available)('the deny list in the fleet Redis', () => {
   it('when entries are added, replaced and removed, then list reads them back and watch reports each change', async () => {
     const prefix = `${PREFIX}store:`
     const store = createRedisDenyListStore({ redis, prefix, pollMs: 50 })
@@ -229,7 +234,7 @@ describe('the deny list in the fleet Redis', () => {
   })
 })
 
-describe('deny on the CLI when the fleet Redis is down', () => {
+describe.skipIf(!available)('deny on the CLI when the fleet Redis is down', () => {
   it('when deny add cannot reach Redis, then it exits 1 saying so, without the Redis URL (it may hold a password)', async () => {
     writeConfig(true, 'redis://:hunter2-secret@127.0.0.1:1')
     const result = await deny('add', '--issuer', 'corp', '--sub', 'erin')
@@ -239,7 +244,7 @@ describe('deny on the CLI when the fleet Redis is down', () => {
   })
 })
 
-describe('the issued-credential index in the fleet Redis', () => {
+describe.skipIf(!available)('the issued-credential index in the fleet Redis', () => {
   it('when alice got a credential from replica A, then replica B explains it to her, answers bob 404, and Redis never holds the AccessKeyId in clear', async () => {
     writeConfig(false)
     const a = await replica()

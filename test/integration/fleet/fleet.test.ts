@@ -11,7 +11,10 @@ import { type CacheKey, createSealedCache } from '../../../src/fleet/sealed-cach
 import { createCapturingLogger } from '../../../src/logger.ts'
 import { createStsService } from '../../../src/sts/index.ts'
 import type { AssumeRoleInput, StsCredentials } from '../../../src/types.ts'
+import { redisOrSkip } from '../../fixtures/redis.ts'
 import { hasRedisServer, privateRedis } from '../../fixtures/redis-server.ts'
+
+const available = await redisOrSkip(undefined, 'the fleet tests')
 
 /** These fleet tests never ask who the service is. */
 const unusedIdentity = () => Promise.reject(new Error('GetCallerIdentity is not used here'))
@@ -25,11 +28,13 @@ let n = 0
 const prefix = () => `${RUN}${++n}:`
 
 beforeAll(async () => {
+  if (!available) return
   admin = createClient({ url: REDIS_URL })
   await admin.connect()
   redis = await connectFleetRedis({ url: REDIS_URL, logger: createCapturingLogger().logger })
 })
 afterAll(async () => {
+  if (!available) return
   for await (const keys of admin.scanIterator({ MATCH: `${RUN}*`, COUNT: 500 })) {
     if (keys.length > 0) await admin.del(keys)
   }
@@ -77,7 +82,7 @@ async function allKeysAndValues(match: string): Promise<string> {
   return out.join('\n')
 }
 
-describe('sealed cache', () => {
+describe.skipIf(!available)('sealed cache', () => {
   it('when credentials are stored, then Redis holds neither the secret, the token, the key id nor the grant in clear, and they open again', async () => {
     const p = prefix()
     const cache = createSealedCache({
@@ -145,7 +150,7 @@ describe('sealed cache', () => {
   })
 })
 
-describe('fleet budget', () => {
+describe.skipIf(!available)('fleet budget', () => {
   it('when 3 budgets share Redis with perSecond 10, then no 1-second window grants more than 10; a call that can wait gets a slot, the rest get 503 with Retry-After', async () => {
     const p = prefix()
     const budgets = [0, 1, 2].map(() =>
@@ -208,7 +213,7 @@ describe('fleet budget', () => {
   })
 })
 
-describe('fleet', () => {
+describe.skipIf(!available)('fleet', () => {
   const fleets: Fleet[] = []
   afterEach(async () => {
     for (const f of fleets.splice(0)) await f.close()
@@ -335,7 +340,7 @@ describe('fleet', () => {
   })
 })
 
-describe.skipIf(!hasRedisServer)('fleet without Redis for a while', () => {
+describe.skipIf(!available || !hasRedisServer)('fleet without Redis for a while', () => {
   it('when Redis stops, then the replica falls back (log, metric), keeps issuing with its local cache and share; when Redis returns, it shares again within 10 s', async () => {
     const server = await privateRedis()
     await server.start()
@@ -397,7 +402,7 @@ describe.skipIf(!hasRedisServer)('fleet without Redis for a while', () => {
   }, 20_000)
 })
 
-describe.skipIf(!hasRedisServer)('fleet whose Redis comes up late', () => {
+describe.skipIf(!available || !hasRedisServer)('fleet whose Redis comes up late', () => {
   it('when Redis is unreachable at start and comes up later, then the replica becomes ready and shares, on its own', async () => {
     const server = await privateRedis()
     const { logger } = createCapturingLogger()

@@ -12,8 +12,11 @@ import { loadConfig } from '../../../src/config/index.ts'
 import { createCapturingLogger } from '../../../src/logger.ts'
 import { type Adapters, buildAdapters } from '../../../src/server.ts'
 import { createRecordingSts } from '../../fixtures/fake-sts.ts'
+import { redisOrSkip } from '../../fixtures/redis.ts'
 import { corpIssuer } from '../../fixtures/rules.ts'
 import { startTestIssuer, type TestIssuer } from '../../fixtures/test-issuer.ts'
+
+const available = await redisOrSkip(undefined, 'the fleet tests')
 
 const PREFIX = `sts-vend-test:${process.pid}:${randomBytes(4).toString('hex')}:`
 let dir: string
@@ -45,12 +48,14 @@ async function replica(redisUrl: string, sts = createRecordingSts()) {
 }
 
 beforeAll(async () => {
+  if (!available) return
   dir = mkdtempSync(join(tmpdir(), 'sts-vend-fleet-'))
   keyFile = join(dir, 'cache-key')
   writeFileSync(keyFile, randomBytes(32).toString('base64'))
   issuer = await startTestIssuer()
 })
 afterAll(async () => {
+  if (!available) return
   for (const a of opened) await a.close()
   await issuer.close()
   rmSync(dir, { recursive: true, force: true })
@@ -62,7 +67,7 @@ afterAll(async () => {
   await admin.quit()
 })
 
-describe('fleet mode in the app', () => {
+describe.skipIf(!available)('fleet mode in the app', () => {
   it('when a caller asks replica A then B then B again, then one AssumeRole is made and the audit lines say miss, fleet, local', async () => {
     const sts = createRecordingSts()
     const a = await replica('redis://127.0.0.1:6379', sts)
