@@ -10,7 +10,7 @@ import { stringify } from 'yaml'
 import { DEFAULT_ROLE_ARNS, DEV_ACCESS_KEY } from '../../src/emulator/default-config.ts'
 import { type CliProcess, firstJsonLine, freePort, spawnCli, waitForOk } from '../fixtures/processes.ts'
 import { hasRedisServer, type PrivateRedis, privateRedis } from '../fixtures/redis-server.ts'
-import { corpIssuer } from '../fixtures/rules.ts'
+import { appUsers, corpIssuer } from '../fixtures/rules.ts'
 import { startTestIssuer, type TestIssuer } from '../fixtures/test-issuer.ts'
 
 const MAX_CALLS_PER_SECOND = 20
@@ -132,20 +132,7 @@ beforeAll(async () => {
       },
       fleet: { redisUrl: redis.url, cacheKeyFile: keyFile, expectedReplicas: 3 },
       issuers: [corpIssuer(issuer)],
-      rules: [
-        {
-          id: 'app-users',
-          issuer: 'corp',
-          roleArn: DEFAULT_ROLE_ARNS.appUser,
-          sessionName: 'app-${sub}',
-          oss: {
-            bucket: 'examplebucket',
-            region: 'cn-hangzhou',
-            prefix: 'users/${sub}/',
-            access: 'read-write',
-          },
-        },
-      ],
+      rules: [appUsers({ when: {}, roleArn: DEFAULT_ROLE_ARNS.appUser })],
     }
     const file = join(dir, `config-${i}.yaml`)
     writeFileSync(file, stringify(config))

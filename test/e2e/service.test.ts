@@ -12,7 +12,7 @@ import { parseV4Authorization, verifyV4 } from '../../src/emulator/oss/signature
 import { CredentialModule } from '../fixtures/emulator-sdk.ts'
 import { loopbackAgents, OSS } from '../fixtures/oss.ts'
 import { type CliProcess, firstJsonLine, freePort, spawnCli, waitForOk } from '../fixtures/processes.ts'
-import { corpIssuer } from '../fixtures/rules.ts'
+import { appUsers, corpIssuer } from '../fixtures/rules.ts'
 import { startTestIssuer, type TestIssuer } from '../fixtures/test-issuer.ts'
 
 const EXPIRATION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/
@@ -65,18 +65,7 @@ beforeAll(async () => {
         },
         durationSeconds: { default: 900, max: 3600 },
       },
-      {
-        id: 'app-users',
-        issuer: 'corp',
-        roleArn: DEFAULT_ROLE_ARNS.appUser,
-        sessionName: 'app-${sub}',
-        oss: {
-          bucket: 'examplebucket',
-          region: 'cn-hangzhou',
-          prefix: 'users/${sub}/',
-          access: 'read-write',
-        },
-      },
+      appUsers({ when: {}, roleArn: DEFAULT_ROLE_ARNS.appUser }),
     ],
   }
   const file = join(dir, 'config.yaml')
