@@ -134,9 +134,14 @@ describe('2b claim-to-policy template injection', () => {
     expectedDenial(probe, 'claim_unusable', 'sub')
     // 100,000 characters do not fit in an 8 KiB token, nor in Node's header limit: 431, no call...
     const huge = 'a'.repeat(100_000)
-    const tooBig = await send(world, sec, await spec(world, { sub: huge }))
-    expect(tooBig.res.status).toBe(431)
-    expect(world.emulator.counters.snapshot().assumeRoleCalls).toBe(tooBig.before.calls)
+    const callsBefore = world.emulator.counters.snapshot().assumeRoleCalls
+    // Node answers 431 and closes the socket; a client still writing the header may see the reset first.
+    const tooBig = await send(world, sec, await spec(world, { sub: huge })).then(
+      (p) => p.res.status,
+      (err: NodeJS.ErrnoException) => err.code,
+    )
+    expect([431, 'ECONNRESET', 'EPIPE']).toContain(tooBig)
+    expect(world.emulator.counters.snapshot().assumeRoleCalls).toBe(callsBefore)
     // ...and a verified caller carrying one (another path) is refused by the service in O(1).
     const caller: Caller = {
       issuerId: 'corp',

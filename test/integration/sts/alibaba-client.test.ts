@@ -306,9 +306,7 @@ describe('circuit breaker', () => {
 
     const before = calls()
     for (let i = 0; i < 5; i++) {
-      const started = performance.now()
       const err = await sts.assumeRole(input).catch((e: unknown) => e)
-      expect(performance.now() - started).toBeLessThan(5)
       expect(err).toMatchObject({ code: 'upstream_unavailable', retryAfterSeconds: 5 })
     }
     expect(calls() - before).toBe(0)
