@@ -7,13 +7,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
 import {
   DEFAULT_ROLE_ARNS,
-  DEV_ACCESS_KEY,
   PARTNER_ACCESS_KEY,
   PARTNER_EXTERNAL_ID,
   PARTNER_ROOT_ACCESS_KEY,
 } from '../../src/emulator/default-config.ts'
 import { CredentialModule } from '../fixtures/emulator-sdk.ts'
-import { type CliProcess, firstJsonLine, freePort, spawnCli, waitForOk } from '../fixtures/processes.ts'
+import {
+  type CliProcess,
+  firstJsonLine,
+  freePort,
+  identityEnv,
+  spawnCli,
+  waitForOk,
+} from '../fixtures/processes.ts'
 
 const AUDIENCE = 'sts-vend.e2e.example'
 const PARTNER = '1000000000000002'
@@ -94,11 +100,7 @@ beforeAll(async () => {
   }
   const file = join(dir, 'config.yaml')
   writeFileSync(file, stringify(config))
-  service = spawnCli(['serve', '--config', file], {
-    ALIBABA_CLOUD_ACCESS_KEY_ID: DEV_ACCESS_KEY.id,
-    ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEV_ACCESS_KEY.secret,
-    ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
-  })
+  service = spawnCli(['serve', '--config', file], identityEnv())
   serviceUrl = `http://127.0.0.1:${port}`
   await waitForOk(`${serviceUrl}/healthz`, service)
 }, 60_000)

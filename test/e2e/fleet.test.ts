@@ -7,8 +7,15 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
-import { DEFAULT_ROLE_ARNS, DEV_ACCESS_KEY } from '../../src/emulator/default-config.ts'
-import { type CliProcess, firstJsonLine, freePort, spawnCli, waitForOk } from '../fixtures/processes.ts'
+import { DEFAULT_ROLE_ARNS } from '../../src/emulator/default-config.ts'
+import {
+  type CliProcess,
+  firstJsonLine,
+  freePort,
+  identityEnv,
+  spawnCli,
+  waitForOk,
+} from '../fixtures/processes.ts'
 import { hasRedisServer, type PrivateRedis, privateRedis } from '../fixtures/redis-server.ts'
 import { appUsers, corpIssuer } from '../fixtures/rules.ts'
 import { startTestIssuer, type TestIssuer } from '../fixtures/test-issuer.ts'
@@ -137,9 +144,7 @@ beforeAll(async () => {
     const file = join(dir, `config-${i}.yaml`)
     writeFileSync(file, stringify(config))
     const proc = spawnCli(['serve', '--config', file], {
-      ALIBABA_CLOUD_ACCESS_KEY_ID: DEV_ACCESS_KEY.id,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEV_ACCESS_KEY.secret,
-      ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
+      ...identityEnv(),
       LOG_LEVEL: 'info',
     })
     replicas.push({ proc, url: `http://127.0.0.1:${port}` })

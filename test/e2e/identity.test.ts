@@ -14,7 +14,7 @@ import {
   type Emulator,
   startEmulator,
 } from '../../src/emulator/index.ts'
-import { type CliProcess, freePort, spawnCli } from '../fixtures/processes.ts'
+import { type CliProcess, freePort, identityEnv, spawnCli } from '../fixtures/processes.ts'
 
 const EXTERNAL_ID = 'doctor-ext-0001'
 const roleArn = (name: string) => `acs:ram::${DEV_ACCOUNT_ID}:role/${name}`
@@ -91,14 +91,6 @@ async function configFile(name: string, role: string, port = 0): Promise<string>
   writeFileSync(file, stringify(config))
   return file
 }
-
-const identityEnv = (key: { id: string; secret: string }) => ({
-  ALIBABA_CLOUD_ACCESS_KEY_ID: key.id,
-  ALIBABA_CLOUD_ACCESS_KEY_SECRET: key.secret,
-  ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
-  ALIBABA_CLOUD_CLI_PROFILE_DISABLED: 'true',
-  STS_VEND_CONFIG: '',
-})
 
 async function exitOf(proc: CliProcess, timeoutMs: number): Promise<number | null> {
   if (proc.child.exitCode !== null) return proc.child.exitCode

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
-import { DEV_ACCESS_KEY, DEV_ROOT_ACCESS_KEY, VPC_ID_HEADER } from '../../src/emulator/index.ts'
+import { DEV_ROOT_ACCESS_KEY, VPC_ID_HEADER } from '../../src/emulator/index.ts'
 import {
   type OssClient,
   ossClient,
@@ -26,7 +26,14 @@ import {
   sessionAllows,
   simulateAction,
 } from '../fixtures/oss-matrix.ts'
-import { type CliProcess, firstJsonLine, freePort, spawnCli, waitForOk } from '../fixtures/processes.ts'
+import {
+  type CliProcess,
+  firstJsonLine,
+  freePort,
+  identityEnv,
+  spawnCli,
+  waitForOk,
+} from '../fixtures/processes.ts'
 import { corpIssuer } from '../fixtures/rules.ts'
 import { startTestIssuer, type TestIssuer } from '../fixtures/test-issuer.ts'
 
@@ -219,9 +226,7 @@ beforeAll(async () => {
     }),
   )
   service = spawnCli(['serve', '--config', serviceConfig], {
-    ALIBABA_CLOUD_ACCESS_KEY_ID: DEV_ACCESS_KEY.id,
-    ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEV_ACCESS_KEY.secret,
-    ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
+    ...identityEnv(),
     NODE_EXTRA_CA_CERTS: String(line['ca']),
   })
   serviceUrl = `http://127.0.0.1:${port}`

@@ -11,7 +11,14 @@ import { DEFAULT_ROLE_ARNS, DEV_ACCESS_KEY, PARTNER_EXTERNAL_ID } from '../../sr
 import { parseV4Authorization, verifyV4 } from '../../src/emulator/oss/signature-v4.ts'
 import { CredentialModule } from '../fixtures/emulator-sdk.ts'
 import { loopbackAgents, OSS } from '../fixtures/oss.ts'
-import { type CliProcess, firstJsonLine, freePort, spawnCli, waitForOk } from '../fixtures/processes.ts'
+import {
+  type CliProcess,
+  firstJsonLine,
+  freePort,
+  identityEnv,
+  spawnCli,
+  waitForOk,
+} from '../fixtures/processes.ts'
 import { appUsers, corpIssuer } from '../fixtures/rules.ts'
 import { startTestIssuer, type TestIssuer } from '../fixtures/test-issuer.ts'
 
@@ -70,11 +77,7 @@ beforeAll(async () => {
   }
   const file = join(dir, 'config.yaml')
   writeFileSync(file, stringify(config))
-  service = spawnCli(['serve', '--config', file], {
-    ALIBABA_CLOUD_ACCESS_KEY_ID: DEV_ACCESS_KEY.id,
-    ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEV_ACCESS_KEY.secret,
-    ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
-  })
+  service = spawnCli(['serve', '--config', file], identityEnv())
   serviceUrl = `http://127.0.0.1:${port}`
   await waitForOk(`${serviceUrl}/healthz`, service)
 }, 60_000)
