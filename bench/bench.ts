@@ -5,6 +5,9 @@ import { join } from 'node:path'
 import { DEFAULT_ROLE_ARNS } from '../src/emulator/default-config.ts'
 import { type FleetRow, fleetBench, renderFleet } from './fleet.ts'
 import { buildImageLayout } from './lib/build.ts'
+import { type ContainerRun, containerRun } from './lib/container.ts'
+import { runCurve } from './lib/curve.ts'
+import { measurePerCaller, type PerCallerFigures } from './lib/heap.ts'
 import { type CellResult, type CellTarget, runCell } from './lib/load.ts'
 import { canPin, cpuModel, memoryBytes, pinSelf, ROOT, spawnNode, waitForOk } from './lib/proc.ts'
 import { renderReport } from './lib/report.ts'
@@ -13,6 +16,7 @@ import {
   freePort,
   SERVICE_ENV,
   serviceConfig,
+  startBareExpress,
   startBenchIssuer,
   startEmulatorProcess,
   startService,
@@ -31,6 +35,11 @@ export const SETTINGS = {
   coldCallers: Number(process.env['BENCH_COLD_CALLERS'] ?? 1000),
   /** Cold starts per program. */
   starts: Number(process.env['BENCH_STARTS'] ?? 3),
+  /** Warm callers whose heap cost is measured (bench/lib/heap.ts), comma-separated. */
+  heapCallers: (process.env['BENCH_HEAP_CALLERS'] ?? '10000,100000')
+    .split(',')
+    .map(Number)
+    .filter((n) => n > 0),
   /** Distinct callers of the fleet row (3 replicas on one Redis vs 3 independent ones). */
   fleetCallers: Number(process.env['BENCH_FLEET_CALLERS'] ?? 3000),
 }
@@ -65,6 +74,10 @@ export interface BenchReport {
   /** VmHWM at the end: (a)'s, (b)'s and (c)'s services, bare express. */
   peakRssBytes: { vendA: number; vendB: number; vendC: number; bare: number }
   warm: { callers: number; seconds: number; assumeRoleCalls: number }
+  /** (b) in a 256 MiB memory cgroup, the image's CMD (null: this machine gives the bench no cgroup). */
+  container: ContainerRun | null
+  /** Heap per warm caller (heap.ts), one entry per BENCH_HEAP_CALLERS. */
+  heap: PerCallerFigures[]
   /** The fleet row (null: no redis-server on this machine). */
   fleet?: FleetRow[] | null
 }
@@ -139,38 +152,28 @@ async function main(): Promise<void> {
     serviceConfig({ port: await freePort(), emulatorUrl: emuQuota.url, issuer }),
     {
       core: serverCore,
-      imageDir: layout.dir,
+      image: layout,
       stdoutFile: join(work, 'vend-a.log'),
     },
   )
   const vendB = await startService(
     serviceConfig({ port: await freePort(), emulatorUrl: emuFast.url, issuer, maxCallsPerSecond: 100_000 }),
-    { core: serverCore, imageDir: layout.dir, stdoutFile: join(work, 'vend-b.log') },
+    { core: serverCore, image: layout, stdoutFile: join(work, 'vend-b.log') },
   )
   const vendC = await startService(
     serviceConfig({ port: await freePort(), emulatorUrl: emuQuota.url, issuer }),
     {
       core: serverCore,
-      imageDir: layout.dir,
+      image: layout,
       stdoutFile: join(work, 'vend-c.log'),
     },
   )
 
   // Bare express answers a body of exactly the size of sts-vend's json answer (values blanked).
-  const sample = (await (
-    await fetch(`${vendA.url}/v1/credentials`, { headers: { authorization: `Bearer ${solo}` } })
-  ).json()) as Record<string, unknown>
-  const blank = Object.fromEntries(
-    Object.entries(sample).map(([k, v]) => [k, typeof v === 'string' ? 'x'.repeat(v.length) : v]),
-  )
-  const bodyFile = join(work, 'body.json')
-  writeFileSync(bodyFile, JSON.stringify(blank))
-  const barePort = await freePort()
-  const bare = spawnNode(['bench/servers/bare-express.js', String(barePort), bodyFile], {
-    core: serverCore,
-    env: { NODE_ENV: 'production' },
-  })
-  await waitForOk(`http://127.0.0.1:${barePort}/healthz`, bare)
+  const bareExpress = await startBareExpress(vendA.url, solo, work, serverCore)
+  const { bodyFile, proc: bare } = bareExpress
+  // The same, also setting every response header sts-vend's answer carries: what the required headers cost.
+  const bareHeaders = await startBareExpress(vendA.url, solo, work, serverCore, true)
   const naivePort = await freePort()
   const naive = spawnNode(
     [
@@ -184,11 +187,12 @@ async function main(): Promise<void> {
   await waitForOk(`http://127.0.0.1:${naivePort}/healthz`, naive)
 
   const targets = {
-    bare: target('bare', `http://127.0.0.1:${barePort}`, bare.pid, null),
+    bare: target('bare', bareExpress.url, bare.pid, null),
     vendA: target('vendA', vendA.url, vendA.proc.pid, emuQuota),
     vendB: target('vendB', vendB.url, vendB.proc.pid, emuFast),
     vendC: target('vendC', vendC.url, vendC.proc.pid, emuQuota),
     naive: target('naive', `http://127.0.0.1:${naivePort}`, naive.pid, emuQuota),
+    bareHeaders: target('bareHeaders', bareHeaders.url, bareHeaders.proc.pid, null),
   }
 
   log('cold starts')
@@ -196,13 +200,13 @@ async function main(): Promise<void> {
     runs: SETTINGS.starts,
     core: serverCore,
     bodyFile,
-    imageDir: layout.dir,
+    image: layout,
     config: (port) => serviceConfig({ port, emulatorUrl: emuQuota.url, issuer }),
     logDir: work,
   })
 
   log('warming: JIT on every server, then all callers of (b) once (one AssumeRole each)')
-  for (const t of [targets.bare, targets.vendA, targets.naive])
+  for (const t of [targets.bare, targets.bareHeaders, targets.vendA, targets.naive])
     await runCell(t, { connections: 50, seconds: 2, tokens: [solo] })
   const warmStarted = performance.now()
   const warm = await runCell(targets.vendB, { connections: 50, amount: callers.length, tokens: callers })
@@ -220,6 +224,17 @@ async function main(): Promise<void> {
         connections,
         run: () => runCell(targets.bare, { ...timed, tokens: [solo] }),
       },
+      ...(connections === 50
+        ? [
+            {
+              id: 'bare-h-c50',
+              server: 'bare express' as const,
+              scenario: "same route, same-size JSON, and sts-vend's response headers",
+              connections,
+              run: () => runCell(targets.bareHeaders, { ...timed, tokens: [solo] }),
+            },
+          ]
+        : []),
       {
         id: `vend-a-c${connections}`,
         server: 'sts-vend',
@@ -331,33 +346,61 @@ async function main(): Promise<void> {
       seconds: warmSeconds,
       assumeRoleCalls: Math.round((warm.assumeRolePer1000 * warm.requests) / 1000),
     },
+    container: null,
+    heap: [],
   }
 
-  await Promise.all([vendA.proc.stop(), vendB.proc.stop(), vendC.proc.stop(), bare.stop(), naive.stop()])
-  log('fleet: 3 replicas on one Redis vs 3 independent replicas, cache warm')
-  const fleetCallers = callers.slice(0, SETTINGS.fleetCallers)
-  report.fleet = await fleetBench({
-    issuer,
+  await Promise.all([
+    vendA.proc.stop(),
+    vendB.proc.stop(),
+    vendC.proc.stop(),
+    bare.stop(),
+    naive.stop(),
+    bareHeaders.proc.stop(),
+  ])
+  log(`(b) in a 256 MiB memory cgroup: ${callers.length.toLocaleString('en')} callers warmed, then loaded`)
+  report.container = await containerRun({
+    image: layout,
     emulator: emuFast,
-    callers: fleetCallers,
+    issuer,
+    callers,
     core: serverCore,
-    imageDir: layout.dir,
     seconds: SETTINGS.seconds,
-    rounds: SETTINGS.rounds,
-    connections: 50,
+    work,
   })
+  for (const n of SETTINGS.heapCallers) {
+    log(`heap per caller: ${n.toLocaleString('en')} callers (heap.ts)`)
+    report.heap.push(await measurePerCaller({ callers: n, log }))
+  }
+  const fleetCallers = callers.slice(0, SETTINGS.fleetCallers)
+  if (fleetCallers.length > 0) {
+    log('fleet: 3 replicas on one Redis vs 3 independent replicas, cache warm')
+    report.fleet = await fleetBench({
+      issuer,
+      emulator: emuFast,
+      callers: fleetCallers,
+      core: serverCore,
+      image: layout,
+      seconds: SETTINGS.seconds,
+      rounds: SETTINGS.rounds,
+      connections: 50,
+    })
+  }
   await Promise.all([emuFast.proc.stop(), emuQuota.proc.stop(), issuer.close()])
   layout.remove()
   rmSync(work, { recursive: true, force: true })
 
-  const markdown = renderReport(report) + renderFleet(report.fleet ?? null, fleetCallers.length)
+  const fleet = fleetCallers.length > 0 ? renderFleet(report.fleet ?? null, fleetCallers.length) : ''
+  const markdown = renderReport(report) + fleet
   writeFileSync(join(ROOT, 'bench', 'results.md'), markdown)
   writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(report, null, 2)}\n`)
   process.stdout.write(markdown)
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
-main().catch((err: unknown) => {
+// `npm run bench -- --curve`: the scaling curve (1k, 10k, 100k warm callers) instead of the table.
+const run = process.argv.slice(2).includes('--curve') ? runCurve : main
+run().catch((err: unknown) => {
   process.stderr.write(`bench: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
   process.exit(1)
 })

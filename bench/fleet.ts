@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { hasRedisServer, privateRedis } from '../test/fixtures/redis-server.ts'
-import { buildImageLayout } from './lib/build.ts'
+import { buildImageLayout, type ImageLayout } from './lib/build.ts'
 import { type CellResult, runCell } from './lib/load.ts'
 import { canPin, pinSelf } from './lib/proc.ts'
 import {
@@ -39,7 +39,7 @@ export interface FleetBenchOptions {
   emulator: Emulator
   callers: readonly string[]
   core: number | null
-  imageDir?: string
+  image?: ImageLayout
   seconds: number
   rounds: number
   connections: number
@@ -97,7 +97,7 @@ export async function fleetBench(options: FleetBenchOptions): Promise<FleetRow[]
     if (fleet) config['fleet'] = { redisUrl: redis.url, cacheKeyFile: keyFile, expectedReplicas: 3 }
     return startService(config, {
       core: options.core,
-      ...(options.imageDir ? { imageDir: options.imageDir } : {}),
+      ...(options.image ? { image: options.image } : {}),
       stdoutFile: join(work, `${name}.log`),
     })
   }
@@ -183,7 +183,7 @@ async function main(): Promise<void> {
       emulator,
       callers: await issuer.mintMany('fleet-', callersCount),
       core: pinned ? 0 : null,
-      imageDir: layout.dir,
+      image: layout,
       seconds: Number(process.env['BENCH_SECONDS'] ?? 5),
       rounds: Number(process.env['BENCH_ROUNDS'] ?? 3),
       connections: 50,

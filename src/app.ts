@@ -26,6 +26,7 @@ import { cors } from './routes/middleware/cors.ts'
 import { perIpLimit, perSubjectLimit } from './routes/middleware/rate-limit.ts'
 import { requestId } from './routes/middleware/request-id.ts'
 import { securityHeaders } from './routes/middleware/security-headers.ts'
+import { series } from './routes/middleware/series.ts'
 import { openapiRoutes } from './routes/openapi.ts'
 import { safeErrorFields } from './safe-error.ts'
 import type { Audit } from './services/audit.ts'
@@ -172,13 +173,10 @@ function probesThenPerIpLimit(deps: AppDeps, routes: Routes) {
 
 function mountRoutes(app: Express, deps: AppDeps, console: ReturnType<typeof consoleRoutes> | null): void {
   const { config } = deps
-  if (metricsOnMainPort(config, deps.metricsToken)) app.use(metricsRoutes(deps.metrics, deps.metricsToken))
-  app.use(openapiRoutes())
-  if (console) app.use(console.router)
   const readBody = rawJsonBody(config.server.bodyLimitBytes)
   const perSubject = perSubjectLimit(config.limits, deps.limiterStores?.perSubject)
+  // The credential routes first: the hot path meets no other router on its way.
   app.use(
-    '/v1',
     credentialRoutes({
       verifier: deps.verifier,
       issueCredentials: deps.issueCredentials,
@@ -188,6 +186,9 @@ function mountRoutes(app: Express, deps: AppDeps, console: ReturnType<typeof con
       links: serviceLinks(config.server.publicUrl),
     }),
   )
+  if (metricsOnMainPort(config, deps.metricsToken)) app.use(metricsRoutes(deps.metrics, deps.metricsToken))
+  app.use(openapiRoutes())
+  if (console) app.use(console.router)
   const before = [readBody, authenticate(deps.verifier), perSubject]
   app.use('/v1', grantRoutes({ listGrants: deps.listGrants, before }))
   app.use('/v1', explainDenialRoutes({ explainDenial: deps.explainDenial, audit: deps.audit, before }))
@@ -199,19 +200,22 @@ export function createApp(deps: AppDeps): Express {
   const routes = knownRoutes(deps, web?.paths ?? [])
   const app = express()
   baseSettings(app, deps.config.server.trustProxyHops)
-  app.use(requestId)
-  app.use(routeAndMetrics(routes, deps.metrics))
+  // The prelude every request goes through, in this order, as one router layer (series.ts).
   app.use(
-    securityHeaders({
-      contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-      referrerPolicy: { policy: 'no-referrer' },
-    }),
+    series(
+      requestId,
+      routeAndMetrics(routes, deps.metrics),
+      securityHeaders({
+        contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+        referrerPolicy: { policy: 'no-referrer' },
+      }),
+      responseDefaults,
+      cors(deps.config.server.cors.origins),
+      drainGate(deps.lifecycle),
+      probesThenPerIpLimit(deps, routes),
+      routeGate(routes),
+    ),
   )
-  app.use(responseDefaults)
-  app.use(cors(deps.config.server.cors.origins))
-  app.use(drainGate(deps.lifecycle))
-  app.use(probesThenPerIpLimit(deps, routes))
-  app.use(routeGate(routes))
   mountRoutes(app, deps, web)
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new NotFound()))
   app.use(errorHandler(deps))

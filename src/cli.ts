@@ -11,7 +11,7 @@ import { explainCommand } from './commands/explain.ts'
 import { explainDenialCommand } from './commands/explain-denial.ts'
 import { loginAlibabaCommand } from './commands/login-alibaba.ts'
 import { tokenCommand } from './commands/token.ts'
-import { ConfigError, compileRules, loadConfigFile } from './config/index.ts'
+import { ConfigError, compileRules, loadConfigFile, metricsToken } from './config/index.ts'
 import { selectableWarnings } from './policies/index.ts'
 
 export { type CliIo, type Command, EXIT, UsageError } from './commands/command.ts'
@@ -66,6 +66,8 @@ Exit codes: 0 valid (warnings included), 1 invalid (every problem listed with it
     if (!path || positionals.length > (values.config ? 0 : 1))
       throw new UsageError('check-config needs one FILE (or STS_VEND_CONFIG)')
     const config = loadConfigFile(path)
+    // The metrics token file is read as serve reads it at start: unreadable or short is invalid here too.
+    metricsToken(config)
     io.out(
       `${path}: ok — ${config.issuers.length} issuer(s), ${config.rules.length} rule(s): ${config.rules.map((r) => r.id).join(', ')}\n`,
     )

@@ -1,10 +1,10 @@
 // Process entry: config → adapters → createApp → listen; signals and exit codes.
-import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { pathToFileURL } from 'node:url'
 import { type AppDeps, createApp, createMetricsApp, type Lifecycle } from './app.ts'
 import type { TokenVerifier } from './auth/index.ts'
-import { type Config, ConfigError, loadConfig, readConfigFile } from './config/index.ts'
+import { cacheBudgets } from './cache-budget.ts'
+import { type Config, ConfigError, loadConfig, metricsToken, readConfigFile } from './config/index.ts'
 import { DenyListError } from './denylist/index.ts'
 import { AppError, isRootIdentityType, RootIdentityRefused } from './errors.ts'
 import { createFleet, type Fleet } from './fleet/fleet.ts'
@@ -14,7 +14,7 @@ import { createLogger, type Logger } from './logger.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { listen, urlHost } from './net/listen.ts'
 import { type LiveConfig, type LiveOptions, startLiveConfig } from './reload/index.ts'
-import { startReloader } from './reload/reloader.ts'
+import { logRuleWarnings, startReloader } from './reload/reloader.ts'
 import { sha256Hex } from './reload/watch.ts'
 import type { ReadinessCheck } from './routes/health.ts'
 import { safeErrorFields } from './safe-error.ts'
@@ -54,28 +54,6 @@ export interface Adapters {
   close(): Promise<void>
 }
 
-/**
- * The bearer token `/metrics` requires: `server.metrics.bearerToken`, or the trimmed content of
- * `bearerTokenFile` (read once at start). Throws ConfigError for an unreadable, empty or short file.
- */
-export function metricsToken(config: Config): string | undefined {
-  const { bearerToken, bearerTokenFile } = config.server.metrics
-  if (bearerTokenFile === undefined) return bearerToken
-  const path = 'server.metrics.bearerTokenFile'
-  let token: string
-  try {
-    token = readFileSync(bearerTokenFile, 'utf8').trim()
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error'
-    throw new ConfigError([{ path, message: `cannot read ${bearerTokenFile} (${code})` }])
-  }
-  if (token.length < 16)
-    throw new ConfigError([
-      { path, message: `${bearerTokenFile} must hold a token of at least 16 characters` },
-    ])
-  return token
-}
-
 export interface AdapterOptions extends LiveOptions {
   /** The clock of the credential cache, the issued-credential index and explain-denial (tests move it). */
   now?: () => Date
@@ -110,7 +88,11 @@ function issuedIndexFor(
   const clock = now ? { now } : {}
   if (fleet) return createFleetIssuedIndex({ ...fleet.shared, logger, ...clock })
   // Twice the cache: an entry outlives its cache slot (it stays until the credential expires, plus a grace).
-  return createMemoryIssuedIndex({ maxEntries: config.cache.maxEntries * 2, ...clock })
+  return createMemoryIssuedIndex({
+    maxEntries: config.cache.maxEntries * 2,
+    maxBytes: cacheBudgets(config.cache.maxMemoryMiB).issuedIndex,
+    ...clock,
+  })
 }
 
 /** /readyz: the issuers' keys, the service's own STS identity (never root), and the fleet's Redis. */
@@ -169,9 +151,10 @@ export async function buildAdapters(
       },
       ...(fleet ? { rateCap: fleet.rateCap } : {}),
     })
+  const budgets = cacheBudgets(config.cache.maxMemoryMiB)
   const sts = createStsService({
     client,
-    cache: config.cache,
+    cache: { ...config.cache, maxBytes: budgets.credentials },
     ...clock,
     ...(fleet ? { wrapCache: fleet.wrapCache } : {}),
   })
@@ -281,6 +264,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await adapters.close()
     throw err
   }
+  logRuleWarnings(logger, adapters.live.holder.current())
   const app = createApp({ ...adapters.deps, devIssuer: options.devIssuer })
   // Headers up to 32 KiB so an oversized bearer token reaches our own 8 KiB check (design §6.1).
   // Node checks headersTimeout/requestTimeout only every connectionsCheckingInterval (default 30 s),

@@ -12,6 +12,11 @@ export interface Caller {
   /** The token's `sub`: a non-empty string. */
   subject: string
   claims: Readonly<Record<string, unknown>>
+  /**
+   * An opaque mark of the verifier that made this Caller (its `mark` option), when it has one: config
+   * reload pins a caller to the runtime that verified it by this field, not a map entry per caller.
+   */
+  verifiedBy?: object | undefined
 }
 
 export const FORMATS = ['json', 'appserver', 'credentials-uri', 'aliyun-cli', 'ossbrowser'] as const
@@ -54,7 +59,6 @@ export interface StsCredentials {
   expiration: Date
   /** The RequestId of the AssumeRole that produced these credentials. */
   requestId: string
-  assumedRoleArn?: string
 }
 
 /** Who the service's own Alibaba identity is (STS GetCallerIdentity). */

@@ -1,7 +1,8 @@
 // Child processes for the bench and the soak: pinned to a core with taskset, measured through /proc.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { insideCgroup } from './cgroup.ts'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -27,6 +28,19 @@ export function cpuMicros(pid: number): number {
   const utime = Number(fields[11])
   const stime = Number(fields[12])
   return ((utime + stime) * 1e6) / TICKS_PER_SECOND
+}
+
+/** CPU time on all of the process's threads so far, in ns (/proc/<pid>/task/<tid>/schedstat, first field). */
+export function taskCpuNanos(pid: number): number {
+  let total = 0
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0])
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return total
 }
 
 /** A `VmRSS`-style field of /proc/<pid>/status in bytes (VmRSS: resident now; VmHWM: peak resident). */
@@ -60,6 +74,8 @@ export interface SpawnOptions {
   stdoutFile?: string
   /** Drain stdout and keep only its last 64 KiB (a service logging one line per request under load). */
   discardStdout?: boolean
+  /** Start inside this cgroup directory (cgroup.ts: a container's memory limit), before node runs. */
+  cgroupDir?: string
 }
 
 const KEEP_TAIL = 64 * 1024
@@ -72,8 +88,10 @@ process.once('exit', () => {
 
 /** Spawns `node args…` from the repository root; with a core, `taskset -c core node …` (same pid: taskset execs). */
 export function spawnNode(args: readonly string[], options: SpawnOptions): Child {
-  const command = options.core === null ? process.execPath : 'taskset'
-  const argv = options.core === null ? [...args] : ['-c', String(options.core), process.execPath, ...args]
+  const pinned = options.core === null ? null : ['-c', String(options.core), process.execPath, ...args]
+  const [command, argv] = options.cgroupDir
+    ? insideCgroup(options.cgroupDir, pinned ? 'taskset' : process.execPath, pinned ?? args)
+    : [pinned ? 'taskset' : process.execPath, pinned ?? [...args]]
   const fd = options.stdoutFile ? openSync(options.stdoutFile, 'w') : null
   const child = spawn(command, argv, {
     cwd: options.cwd ?? ROOT,

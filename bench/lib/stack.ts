@@ -8,8 +8,9 @@ import {
   DEFAULT_ROLE_ARNS,
   DEV_ACCESS_KEY,
 } from '../../src/emulator/default-config.ts'
+import type { ImageLayout } from './build.ts'
 import { type BenchIssuer, startBenchIssuer } from './issuer.ts'
-import { type Child, firstJsonLine, freePort, spawnNode, waitForOk } from './proc.ts'
+import { type Child, firstJsonLine, freePort, spawnNode, taskCpuNanos, waitForOk } from './proc.ts'
 
 /** The service's own identity: the emulator's dev account key (never a real one). */
 export const SERVICE_ENV = {
@@ -88,6 +89,8 @@ export interface ServiceConfigOptions {
   issuer: Pick<BenchIssuer, 'issuer' | 'jwksUri'>
   /** Default 10000 (the config default). */
   cacheMaxEntries?: number
+  /** cache.maxMemoryMiB; default the config's own (64). */
+  cacheMaxMemoryMiB?: number
   /** `sts.maxCallsPerSecond`; default 80 (the config default). */
   maxCallsPerSecond?: number
   /** Rule `durationSeconds.max` (the emulator's oss-app-user role allows up to 3600). */
@@ -113,7 +116,11 @@ export function serviceConfig(options: ServiceConfigOptions): Record<string, unk
       perIp: { limit: 1_000_000_000, windowSeconds: 60 },
       perSubject: { limit: 1_000_000_000, windowSeconds: 60 },
     },
-    cache: { maxEntries: options.cacheMaxEntries ?? 10_000, minRemainingSeconds: 300 },
+    cache: {
+      maxEntries: options.cacheMaxEntries ?? 10_000,
+      minRemainingSeconds: 300,
+      ...(options.cacheMaxMemoryMiB ? { maxMemoryMiB: options.cacheMaxMemoryMiB } : {}),
+    },
     issuers: [
       {
         id: 'bench',
@@ -147,20 +154,25 @@ export interface Service {
   url: string
   /** Milliseconds from spawn to the first 200 on /healthz. */
   startMs: number
+  /** CPU time of all its threads up to the first 200 (robust where wall time is not: a shared machine). */
+  startCpuMs: number
 }
 
 export interface StartServiceOptions {
   core: number | null
   /**
-   * `image`: `node dist/server.js` in a layout from buildImageLayout, with NODE_ENV=production, as the
-   * container runs it. Default: `node bin/sts-vend.js serve` from the checkout (TypeScript through tsx).
+   * The image's CMD (`node <flags> dist/server.js`) and ENV (NODE_ENV=production, the warm compile cache)
+   * in a layout from buildImageLayout, as the container runs it. Default: `node bin/sts-vend.js serve`
+   * from the checkout (TypeScript through tsx).
    */
-  imageDir?: string
+  image?: Pick<ImageLayout, 'dir' | 'args' | 'env'>
   /** The service's stdout (one audit line per request) goes straight into this file. */
   stdoutFile: string
   env?: NodeJS.ProcessEnv
   /** Flags for node itself (e.g. --cpu-prof). */
   nodeArgs?: readonly string[]
+  /** Start inside this memory cgroup (cgroup.ts), as a container with a memory limit does. */
+  cgroupDir?: string
 }
 
 /** Writes `config` to a temporary file and starts the service on it; resolves at the first 200 on /healthz. */
@@ -171,23 +183,84 @@ export async function startService(
   const dir = mkdtempSync(join(tmpdir(), 'sts-vend-bench-'))
   const file = join(dir, 'config.yaml')
   writeFileSync(file, stringify(config))
-  const entry = options.imageDir ? ['dist/server.js'] : ['bin/sts-vend.js', 'serve', '--config', file]
+  const { image } = options
+  const entry = image ? image.args : ['bin/sts-vend.js', 'serve', '--config', file]
   const started = performance.now()
   const proc = spawnNode([...(options.nodeArgs ?? []), ...entry], {
     core: options.core,
-    ...(options.imageDir ? { cwd: options.imageDir } : {}),
+    ...(image ? { cwd: image.dir } : {}),
     env: {
       ...SERVICE_ENV,
-      ...(options.imageDir ? { NODE_ENV: 'production', STS_VEND_CONFIG: file } : {}),
+      ...(image ? { ...image.env, STS_VEND_CONFIG: file } : {}),
       ...options.env,
     },
     stdoutFile: options.stdoutFile,
+    ...(options.cgroupDir ? { cgroupDir: options.cgroupDir } : {}),
   })
   void proc.exited.then(() => rmSync(dir, { recursive: true, force: true }))
   const { port } = config['server'] as { port: number }
   const url = `http://127.0.0.1:${port}`
   await waitForOk(`${url}/healthz`, proc)
-  return { proc, url, startMs: performance.now() - started }
+  const startMs = performance.now() - started
+  return { proc, url, startMs, startCpuMs: taskCpuNanos(proc.pid) / 1e6 }
+}
+
+export interface BareExpress {
+  proc: Child
+  port: number
+  url: string
+  /** The JSON body it answers: sts-vend's answer from `sampleUrl` with every string value blanked. */
+  bodyFile: string
+  /** The response headers of that sts-vend answer (but those express sets itself), as [name, value] pairs. */
+  headersFile: string
+}
+
+/** Headers express or node set on every answer anyway; the rest are what sts-vend adds. */
+const EXPRESS_OWN = new Set([
+  'date',
+  'connection',
+  'keep-alive',
+  'content-length',
+  'content-type',
+  'etag',
+  'x-powered-by',
+])
+
+/**
+ * Bare express answering a JSON body of exactly the size of sts-vend's json answer (values blanked);
+ * with `withHeaders`, it also sets sts-vend's own response headers (values as sampled) on every answer.
+ */
+export async function startBareExpress(
+  sampleUrl: string,
+  token: string,
+  work: string,
+  core: number | null,
+  withHeaders = false,
+): Promise<BareExpress> {
+  const res = await fetch(`${sampleUrl}/v1/credentials`, { headers: { authorization: `Bearer ${token}` } })
+  const sample = (await res.json()) as Record<string, unknown>
+  const blank = Object.fromEntries(
+    Object.entries(sample).map(([k, v]) => [k, typeof v === 'string' ? 'x'.repeat(v.length) : v]),
+  )
+  const bodyFile = join(work, 'body.json')
+  writeFileSync(bodyFile, JSON.stringify(blank))
+  const headersFile = join(work, 'headers.json')
+  const headers: [string, string][] = []
+  res.headers.forEach((value, name) => {
+    if (!EXPRESS_OWN.has(name)) headers.push([name, value])
+  })
+  writeFileSync(headersFile, JSON.stringify(headers))
+  const port = await freePort()
+  const args = [
+    'bench/servers/bare-express.js',
+    String(port),
+    bodyFile,
+    ...(withHeaders ? [headersFile] : []),
+  ]
+  const proc = spawnNode(args, { core, env: { NODE_ENV: 'production' } })
+  const url = `http://127.0.0.1:${port}`
+  await waitForOk(`${url}/healthz`, proc)
+  return { proc, port, url, bodyFile, headersFile }
 }
 
 export { freePort, startBenchIssuer }

@@ -9,4 +9,5 @@ export {
   parseConfigText,
   readConfigFile,
 } from './load.ts'
+export { metricsToken } from './metrics-token.ts'
 export * from './schema.ts'

@@ -4,7 +4,7 @@ import { parseDocument } from 'yaml'
 import type { z } from 'zod'
 import { hostOf, isLoopbackHost } from '../net/host.ts'
 import { type CompiledRule, compileAll, compileRule, type RuleProblem } from '../policies/index.ts'
-import { type Config, configSchema, type RuleConfig } from './schema.ts'
+import { type Config, configSchema, PARSE_ONCE, type RuleConfig } from './schema.ts'
 
 /** A config problem: where, as `rules[2].oss.prefix` (empty for the document itself), and what. */
 export type ConfigProblem = RuleProblem
@@ -276,7 +276,7 @@ function ruleProofs(
 ): { rules: CompiledRule[]; problems: ConfigProblem[] } {
   const ruleSchema = configSchema.shape.rules.element
   const raws = list(value['rules'])
-  const specs = parsed ? parsed.rules : raws.map((raw) => ruleSchema.safeParse(raw).data)
+  const specs = parsed ? parsed.rules : raws.map((raw) => ruleSchema.safeParse(raw, PARSE_ONCE).data)
   const problems: ConfigProblem[] = []
   const rules: CompiledRule[] = []
   specs.forEach((spec, i) => {
@@ -320,7 +320,7 @@ export function loadConfig(input: string | unknown): Config {
   }
   if (!isObject(value)) throw new ConfigError([{ path: '', message: 'the config must be a mapping' }])
   const document = withFleetDefaults(value)
-  const result = configSchema.safeParse(document)
+  const result = configSchema.safeParse(document, PARSE_ONCE)
   const cross = crossProblems(document)
   // A cross-field message that explains a field replaces zod's generic one for that field.
   const explained = new Set(cross.map((p) => p.path))

@@ -1,5 +1,6 @@
 // The fleet's Redis connection: one client, commands that fail fast (no offline queue, a timeout each).
 import type { Logger } from '../logger.ts'
+import { loadCreateRedisClient } from '../redis-client.ts'
 
 /** A Redis command failed or timed out: the fleet falls back to local mode. */
 export class FleetRedisError extends Error {
@@ -32,7 +33,7 @@ export interface FleetRedisOptions {
  * at most 2 s for the first connection and never fails on it.
  */
 export async function connectFleetRedis(options: FleetRedisOptions): Promise<FleetRedis> {
-  const { createClient } = await import('redis')
+  const createClient = await loadCreateRedisClient()
   const timeoutMs = options.commandTimeoutMs ?? 1000
   const client = createClient({
     url: options.url,

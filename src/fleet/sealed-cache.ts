@@ -76,7 +76,6 @@ interface Plain {
   t: string
   e: number
   r: string
-  a?: string
 }
 
 /** `v1.<kid>.<iv>.<ciphertext>.<tag>` (base64url): `text` sealed with AES-256-GCM, bound to `aad`. */
@@ -121,7 +120,6 @@ function sealCredentials(cacheKey: CacheKey, aad: Buffer, c: StsCredentials): st
     e: c.expiration.getTime(),
     r: c.requestId,
   }
-  if (c.assumedRoleArn !== undefined) plain.a = c.assumedRoleArn
   return sealText(cacheKey, aad, JSON.stringify(plain))
 }
 
@@ -141,7 +139,6 @@ function openSealed(
       securityToken: p.t,
       expiration: new Date(p.e),
       requestId: p.r,
-      ...(p.a === undefined ? {} : { assumedRoleArn: p.a }),
     }
     return { credentials }
   } catch {

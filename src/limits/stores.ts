@@ -3,6 +3,7 @@
 import type { ClientRateLimitInfo, IncrementResponse, Options, Store } from 'express-rate-limit'
 import type { Config } from '../config/index.ts'
 import { UpstreamUnavailable } from '../errors.ts'
+import { loadCreateRedisClient } from '../redis-client.ts'
 
 /**
  * Makes a store fail closed: any store error becomes 503 upstream_unavailable, never "unlimited".
@@ -62,7 +63,10 @@ export interface LimiterStores {
 export async function createLimiterStores(limits: Config['limits']): Promise<LimiterStores> {
   if (limits.store !== 'redis') return { close: async () => {} }
   // Loaded only for a Redis store: the redis client alone is ~170 ms of start-up and ~19 MiB of RSS.
-  const [{ RedisStore }, { createClient }] = await Promise.all([import('rate-limit-redis'), import('redis')])
+  const [{ RedisStore }, createClient] = await Promise.all([
+    import('rate-limit-redis'),
+    loadCreateRedisClient(),
+  ])
   const client = createClient({
     url: limits.redisUrl,
     disableOfflineQueue: true,

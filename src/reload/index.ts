@@ -22,7 +22,7 @@ import type { IssueCredentials } from '../services/issue-credentials.ts'
 import type { IssuedIndex } from '../services/issued-index.ts'
 import type { ListGrants } from '../services/list-grants.ts'
 import { createShadow, type ShadowDecider } from '../services/shadow.ts'
-import type { CredentialCacheKey, StsService } from '../sts/index.ts'
+import type { EvictionKey, StsService } from '../sts/index.ts'
 import { createReloadMetrics, type ReloadMetrics } from './metrics.ts'
 import { buildRuntime, createRuntimeHolder, type RuntimeHolder } from './runtime.ts'
 
@@ -88,7 +88,7 @@ export function denyListStore(
 /** Drops the cached credentials of every caller, issuer and rule the list denies. */
 export function evictDenied(sts: Pick<StsService, 'evict'>, entries: readonly DenyEntry[]): number {
   if (entries.length === 0) return 0
-  return sts.evict((key: CredentialCacheKey) =>
+  return sts.evict((key: EvictionKey) =>
     entries.some((e) =>
       e.rule !== undefined
         ? key.ruleId === e.rule

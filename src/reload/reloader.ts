@@ -1,6 +1,8 @@
 // Reload: read the file, prove it completely (schema, templates, worst-case sizes, settings that need a
 // restart, every issuer's keys reachable), then one swap. Anything wrong keeps the last good config serving.
 import { type Config, ConfigError, loadConfig, readConfigFile } from '../config/index.ts'
+import type { Logger } from '../logger.ts'
+import { selectableWarnings } from '../policies/index.ts'
 import type { LiveConfig } from './index.ts'
 import { loadShadow } from './index.ts'
 import { restartOnlyChanges, retiredByReload } from './live-settings.ts'
@@ -119,7 +121,17 @@ export async function reloadConfig(
     },
     'config reloaded',
   )
+  logRuleWarnings(logger, next)
   return { ok: true, generation: next.generation, problems: [] }
+}
+
+/**
+ * The warnings `check-config` prints about selectable rules (design §14), as one `config.warning` line
+ * each: at start and after every reload, where an operator who never ran check-config sees them.
+ */
+export function logRuleWarnings(logger: Logger, runtime: Pick<Runtime, 'rules' | 'generation'>): void {
+  for (const warning of selectableWarnings(runtime.rules))
+    logger.warn({ event: 'config.warning', generation: runtime.generation, warning }, 'config warning')
 }
 
 /** SIGHUP and changes of the file (its directory watched, its target polled) reload. Returns a stop. */

@@ -2,6 +2,7 @@
 // the decision code), swapped in one assignment on reload. A request keeps the runtime that verified its
 // token until it ends, so in-flight requests finish on the config they started with.
 import { createTokenVerifier, type NonceStore, type TokenVerifier } from '../auth/index.ts'
+import { cacheBudgets } from '../cache-budget.ts'
 import type { Config } from '../config/index.ts'
 import { compileRules } from '../config/index.ts'
 import type { DenyList } from '../denylist/index.ts'
@@ -27,6 +28,8 @@ export interface Runtime {
   readonly sha256: string
   readonly config: Config
   readonly rules: readonly CompiledRule[]
+  /** The mark its verifier puts on every Caller it makes (Caller.verifiedBy). */
+  readonly pin: object
   readonly verifier: TokenVerifier
   readonly issue: IssueCredentials
   readonly simulate: Simulate
@@ -50,14 +53,19 @@ export function buildRuntime(
   parts: RuntimeParts,
 ): Runtime {
   const rules = compileRules(config)
+  const pin = Object.freeze({ generation: meta.generation })
   return Object.freeze({
     generation: meta.generation,
     sha256: meta.sha256,
     config,
     rules,
+    pin,
     verifier: createTokenVerifier(config.issuers, {
+      mark: pin,
       logger: parts.logger,
       stsProtocol: config.sts.protocol,
+      cacheMaxEntries: config.cache.maxEntries,
+      cacheMaxBytes: cacheBudgets(config.cache.maxMemoryMiB).verifiedTokens,
       ...(parts.alibabaNonces ? { alibabaNonces: parts.alibabaNonces } : {}),
     }),
     issue: createIssueCredentials({
@@ -90,21 +98,28 @@ export interface RuntimeHolder {
 
 export function createRuntimeHolder(initial: Runtime): RuntimeHolder {
   let current = initial
-  // Each runtime has its own verifier, so a Caller object belongs to exactly one runtime.
-  const pins = new WeakMap<Caller, Runtime>()
-  const of = (caller: Caller) => pins.get(caller) ?? current
+  // One target object per rule, shared by every index entry of that rule (not one per entry: issue 22).
+  const targets = new WeakMap<CompiledRule, ReturnType<typeof ruleTarget>>()
+  const targetOfRule = (rule: CompiledRule) => {
+    let target = targets.get(rule)
+    if (!target) {
+      target = ruleTarget(rule)
+      targets.set(rule, target)
+    }
+    return target
+  }
+  // Each runtime has its own verifier, which marks its Callers with the runtime's pin: a Caller belongs to
+  // exactly one runtime, found by its mark (one map entry per runtime, none per caller: issue 22).
+  const runtimes = new WeakMap<object, Runtime>([[initial.pin, initial]])
+  const of = (caller: Caller) => (caller.verifiedBy && runtimes.get(caller.verifiedBy)) || current
   const verifier: TokenVerifier = {
-    async verify(authorization) {
-      const runtime = current
-      const caller = await runtime.verifier.verify(authorization)
-      pins.set(caller, runtime)
-      return caller
-    },
+    verify: (authorization) => current.verifier.verify(authorization),
     readiness: () => current.verifier.readiness(),
   }
   return {
     current: () => current,
     swap(next) {
+      runtimes.set(next.pin, next)
       current = next
     },
     verifier,
@@ -126,7 +141,7 @@ export function createRuntimeHolder(initial: Runtime): RuntimeHolder {
       }
       const targetOf = (caller: Caller, ruleId: string) => {
         const rule = of(caller).rules.find((r) => r.id === ruleId)
-        return rule ? ruleTarget(rule) : undefined
+        return rule ? targetOfRule(rule) : undefined
       }
       return createIssueCredentials({
         decide,

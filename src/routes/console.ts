@@ -2,9 +2,10 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { type NextFunction, type Request, type Response, Router } from 'express'
 import { type Config, issuerUrl } from '../config/index.ts'
+import { PACKAGE_ROOT } from '../package-root.ts'
 
-/** Where the page's files live: `web/` at the package root (from src/routes/ and from dist/routes/). */
-export const WEB_ROOT = new URL('../../web/', import.meta.url)
+/** Where the page's files live: `web/` at the package root (from src/, tsc's dist/ and the bundle). */
+export const WEB_ROOT = new URL('web/', PACKAGE_ROOT)
 
 /** Where the issuer sends people back (RFC 6749 §3.1.2); the page builds `location.origin + this`. */
 export const CALLBACK_PATH = '/callback'

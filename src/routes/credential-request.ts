@@ -109,6 +109,10 @@ export function parseCredentialRequest(
   rawBody: Buffer | undefined,
   options: { simulate: boolean },
 ): ParsedRequest {
+  // A bare request (no query, no body) asks for the default: the common case, without zod's work.
+  if (search === '' && (rawBody === undefined || rawBody.length === 0)) {
+    return { ask: { format: 'json' }, checks: [] }
+  }
   const query = fromQuery(parseQuery(search, ASK_FIELDS))
   const body = parseBody(rawBody)
   const parsed = (options.simulate ? simulateBody : credentialsBody).safeParse(body)

@@ -35,6 +35,7 @@ function searchOf(req: Request): string {
   return q === -1 ? '' : req.originalUrl.slice(q + 1)
 }
 
+/** The routes at their full paths, mounted at the app root: no `/v1` prefix to strip and restore per request. */
 export function credentialRoutes(deps: CredentialRouteDeps): Router {
   const router = Router({ caseSensitive: true, strict: true })
   const before = [deps.readBody, authenticate(deps.verifier), deps.perSubject]
@@ -52,12 +53,12 @@ export function credentialRoutes(deps: CredentialRouteDeps): Router {
     )
     sendJson(res, 200, body)
   }
-  router.get('/credentials', ...before, credentials)
-  router.post('/credentials', ...before, credentials)
+  router.get('/v1/credentials', ...before, credentials)
+  router.post('/v1/credentials', ...before, credentials)
 
   const { simulate } = deps
   if (simulate) {
-    router.post('/simulate', ...before, (req, res) => {
+    router.post('/v1/simulate', ...before, (req, res) => {
       const caller = callerOf(res.locals)
       const { ask, checks } = parseCredentialRequest(searchOf(req), res.locals.rawBody, { simulate: true })
       const result = simulate(caller, ask, checks, { clientIp: clientIpOf(req) })

@@ -1,8 +1,9 @@
 // GET /openapi.yaml: the API reference, read once at start; `servers` never comes from request headers.
 import { readFileSync } from 'node:fs'
 import { type Request, type Response, Router } from 'express'
+import { PACKAGE_ROOT } from '../package-root.ts'
 
-export const OPENAPI_PATH = new URL('../../openapi.yaml', import.meta.url)
+export const OPENAPI_PATH = new URL('openapi.yaml', PACKAGE_ROOT)
 
 export function openapiRoutes(): Router {
   const text = readFileSync(OPENAPI_PATH, 'utf8')

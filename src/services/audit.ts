@@ -1,11 +1,12 @@
 // The audit trail of design §9: one line per credential decision, never a secret, never a refused value.
 import { createHash } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
 import type { AppError } from '../errors.ts'
 import { formatExpiration } from '../formats/time.ts'
-import type { Logger } from '../logger.ts'
+import { boundLineWriter, type Logger, serializeBindings } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import { sourceIdentityFor } from '../policies/index.ts'
-import type { Caller, Issued, StsCredentials } from '../types.ts'
+import type { Caller, Grant, Issued, StsCredentials } from '../types.ts'
 
 export interface Audit {
   issued(caller: Caller, issued: Issued, ctx: { requestId: string; clientIp: string }): void
@@ -45,43 +46,75 @@ function deniedByField(error: AppError): Record<string, string> {
   return typeof by === 'string' ? { denied_by: by } : {}
 }
 
+/** Credentials whose audit fields stay serialized (about 0.5 KiB each): the most recently served ones. */
+export const HOT_AUDIT_LINES = 256
+
+/**
+ * One miss in this many keeps its serialized fields in the hot set: a credential served again and again
+ * is soon kept, while round-robin traffic over many callers (every request a miss) does not set and
+ * evict an LRU entry per request (issue 22).
+ */
+export const AUDIT_ADMIT_EVERY = 8
+
+interface Hot {
+  ruleId: string
+  issuer: string
+  subject: string
+  /** The fixed fields, serialized as a child's bindings (serializeBindings). */
+  bound: string
+}
+
+/** Every fixed field of a `credentials.issued` line for these credentials, serialized in the line's order. */
+function fixedFields(caller: Caller, grant: Grant, credentials: StsCredentials): string {
+  return serializeBindings({
+    event: 'credentials.issued',
+    iss: caller.issuer,
+    sub: caller.subject,
+    rule: grant.ruleId,
+    role_arn: grant.roleArn,
+    session_name: grant.sessionName,
+    policy_sha256: grant.policySha256,
+    duration_seconds: grant.durationSeconds,
+    expiration: formatExpiration(credentials.expiration),
+    access_key_id: credentials.accessKeyId,
+    sts_request_id: credentials.requestId,
+    source_identity: sourceIdentityFor(caller.subject),
+  })
+}
+
 export function createAudit(logger: Logger, metrics?: Pick<Metrics, 'issued' | 'denied'>): Audit {
-  // The fixed fields of a credentials.issued line are serialized once per credentials object, as a pino
-  // child's bindings: a repeated caller's line then costs only request_id, cache and client_ip (about
-  // 8 µs of CPU per request, measured). Keyed on the cached credentials, so it goes with the cache entry;
-  // rule, issuer and subject are checked because one credentials object may serve two rules.
-  const issuedLoggers = new WeakMap<
-    StsCredentials,
-    { ruleId: string; issuer: string; subject: string; logger: Logger }
-  >()
+  // The fixed fields of a credentials.issued line are serialized in one JSON.stringify and written as a
+  // child's bindings would be (boundLineWriter): no pino child per line. The most recently served
+  // credentials keep theirs serialized (an LRU, not one per warm caller: issue 22), so a repeated
+  // caller's line costs only request_id, cache, source and client_ip. Rule, issuer and subject are
+  // checked because one credentials object may serve two rules.
+  const hot = new LRUCache<StsCredentials, Hot>({ max: HOT_AUDIT_LINES })
+  const write = boundLineWriter(logger)
+  let misses = 0
   return {
     issued(caller, { grant, credentials, cache, source }, ctx) {
       metrics?.issued(grant.ruleId, cache)
-      let slot = issuedLoggers.get(credentials)
+      const slot = hot.get(credentials)
+      let bound: string
       if (
-        !slot ||
-        slot.ruleId !== grant.ruleId ||
-        slot.issuer !== caller.issuer ||
-        slot.subject !== caller.subject
+        slot &&
+        slot.ruleId === grant.ruleId &&
+        slot.issuer === caller.issuer &&
+        slot.subject === caller.subject
       ) {
-        const bound = logger.child({
-          event: 'credentials.issued',
-          iss: caller.issuer,
-          sub: caller.subject,
-          rule: grant.ruleId,
-          role_arn: grant.roleArn,
-          session_name: grant.sessionName,
-          policy_sha256: grant.policySha256,
-          duration_seconds: grant.durationSeconds,
-          expiration: formatExpiration(credentials.expiration),
-          access_key_id: credentials.accessKeyId,
-          sts_request_id: credentials.requestId,
-          source_identity: sourceIdentityFor(caller.subject),
-        })
-        slot = { ruleId: grant.ruleId, issuer: caller.issuer, subject: caller.subject, logger: bound }
-        issuedLoggers.set(credentials, slot)
+        bound = slot.bound
+      } else {
+        bound = fixedFields(caller, grant, credentials)
+        if (++misses % AUDIT_ADMIT_EVERY === 0)
+          hot.set(credentials, {
+            ruleId: grant.ruleId,
+            issuer: caller.issuer,
+            subject: caller.subject,
+            bound,
+          })
       }
-      slot.logger.info(
+      write(
+        bound,
         {
           request_id: ctx.requestId,
           cache,

@@ -13,7 +13,7 @@ import type {
   StsCredentials,
 } from '../types.ts'
 import type { Audit } from './audit.ts'
-import { createIssueMemo, type IssueMemo } from './issue-memo.ts'
+import { createIssueMemo, type IssueMemo, indexedWith, markIndexed, packedPolicyOf } from './issue-memo.ts'
 import type { IssuedIndex } from './issued-index.ts'
 import { ruleTarget } from './simulate.ts'
 
@@ -65,7 +65,10 @@ export function assumeRoleInput(grant: Grant, subject: string): AssumeRoleInput 
   return {
     roleArn: grant.roleArn,
     roleSessionName: grant.sessionName,
-    policy: grant.policy,
+    // Read only when STS is called (a cache miss): a memoized grant unpacks its Policy when read.
+    get policy() {
+      return grant.policy
+    },
     durationSeconds: grant.durationSeconds,
     ...(grant.externalId === null ? {} : { externalId: grant.externalId }),
     sourceIdentity: sourceIdentityFor(subject),
@@ -99,38 +102,48 @@ export function createRuleDecision(
 }
 
 /**
- * Writes one served credential into the index: who got it, under which rule, and what it grants. A
- * repeated caller (the same frozen Caller from the verified-token cache) served the same cached
- * credentials object under the same rule is already there: that is skipped without a write or an await
- * (about 1.5 µs per cache hit, measured), except every 64th time, which touches the entry so a hot
- * credential stays recent in the index's LRU.
+ * Writes one served credential into the index: who got it, under which rule, and what it grants. The
+ * same cached credentials object served again under the same rule is already there (its cache key names
+ * the issuer and subject): that is skipped without a write or an await (about 1.5 µs per cache hit,
+ * measured), except every 64th such hit, which touches the entry so hot credentials stay recent in the
+ * index's LRU. A memoized grant remembers the credentials it was last indexed with; for a grant rendered
+ * anew, the rule id is remembered per credentials, the config's own string (issue 22).
  */
 function indexer(deps: IssueDeps): ((caller: Caller, issued: Issued) => Promise<void> | undefined) | null {
   const { index } = deps
   if (!index) return null
   const targets = new Map((deps.rules ?? []).map((rule) => [rule.id, ruleTarget(rule)]))
   const targetOf = deps.targetOf ?? ((_caller: Caller, ruleId: string) => targets.get(ruleId))
-  const recorded = new WeakMap<StsCredentials, { caller: Caller; rule: string; hits: number }>()
+  // Grants rendered anew (narrowed asks) have no memo of their own: for them, a map by credentials.
+  const recorded = new WeakMap<StsCredentials, string>()
+  let skipped = 0
   return (caller, { grant, credentials }) => {
-    const known = recorded.get(credentials)
-    if (known && known.caller === caller && known.rule === grant.ruleId && ++known.hits % 64 !== 0)
-      return undefined
+    const last = indexedWith(grant)
+    const known = last === undefined ? recorded.get(credentials) === grant.ruleId : last === credentials
+    if (known && ++skipped % 64 !== 0) return undefined
     const target = targetOf(caller, grant.ruleId)
     if (!target) return undefined
-    if (!known || known.caller !== caller || known.rule !== grant.ruleId)
-      recorded.set(credentials, { caller, rule: grant.ruleId, hits: 0 })
-    return index.record({
-      accessKeyId: credentials.accessKeyId,
-      issuer: caller.issuer,
-      subject: caller.subject,
-      rule: grant.ruleId,
-      target,
-      prefix: grant.oss.prefix,
-      access: grant.oss.access,
-      policy: grant.policy,
-      policySha256: grant.policySha256,
-      expiration: credentials.expiration,
-    })
+    if (last === undefined) recorded.set(credentials, grant.ruleId)
+    else markIndexed(grant, credentials)
+    const packed = packedPolicyOf(grant)
+    return index.record(
+      {
+        accessKeyId: credentials.accessKeyId,
+        issuer: caller.issuer,
+        subject: caller.subject,
+        rule: grant.ruleId,
+        target,
+        prefix: grant.oss.prefix,
+        access: grant.oss.access,
+        // Read only by a store that needs the text: the memory index keeps the grant's packed Policy.
+        get policy() {
+          return grant.policy
+        },
+        policySha256: grant.policySha256,
+        expiration: credentials.expiration,
+      },
+      packed,
+    )
   }
 }
 

@@ -2,8 +2,11 @@
 import { randomUUID } from 'node:crypto'
 import { createRequire } from 'node:module'
 import type CredentialModuleType from '@alicloud/credentials'
+import * as CredentialNamespace from '@alicloud/credentials'
 import type * as OpenApiClientType from '@alicloud/openapi-client'
+import * as OpenApiClientNamespace from '@alicloud/openapi-client'
 import type StsModuleType from '@alicloud/sts20150401'
+import * as StsNamespace from '@alicloud/sts20150401'
 import type { Config } from '../config/index.ts'
 import { isRootIdentityType, RootIdentityRefused, UpstreamError, UpstreamUnavailable } from '../errors.ts'
 import type { Logger } from '../logger.ts'
@@ -15,12 +18,19 @@ import type { RateCap } from './rate-cap.ts'
 import { createResilientAssumeRole, type StsObserver } from './resilient-call.ts'
 import type { RetryPolicy } from './retry.ts'
 
-// The SDK packages are CommonJS; require() gives the same module.exports under Node and under vitest,
-// whose default-import interop differs from Node's.
+// The SDK packages are CommonJS compiled from TypeScript (`__esModule`). Under Node and in the esbuild
+// bundle a namespace import's `default` is their module.exports; vitest hands over module.exports' own
+// properties instead. Static imports (not createRequire) let the bundle (scripts/build.mjs) hold the SDK
+// instead of loading ~200 files from node_modules at start.
+function moduleExports<T>(namespace: object): T {
+  const fallback = (namespace as { default?: unknown }).default
+  const isExports = typeof fallback === 'object' && fallback !== null && '__esModule' in fallback
+  return (isExports ? fallback : namespace) as T
+}
+const CredentialModule = moduleExports<typeof CredentialModuleType>(CredentialNamespace)
+const { Config: OpenApiConfig } = moduleExports<typeof OpenApiClientType>(OpenApiClientNamespace)
+const StsModule = moduleExports<typeof StsModuleType>(StsNamespace)
 const require = createRequire(import.meta.url)
-const CredentialModule = require('@alicloud/credentials') as typeof CredentialModuleType
-const { Config: OpenApiConfig } = require('@alicloud/openapi-client') as typeof OpenApiClientType
-const StsModule = require('@alicloud/sts20150401') as typeof StsModuleType
 
 /** A credential of `@alicloud/credentials` (tests inject a static one; production uses the default chain). */
 export type AlibabaCredential = InstanceType<typeof CredentialModule.default>

@@ -19,7 +19,8 @@ function refuse(reason: string): never {
  * UpstreamError (`upstream_error`) when the answer cannot be trusted: AccessKeyId without the `STS.`
  * prefix, an empty secret or token, an Expiration that is not `YYYY-MM-DDTHH:mm:ss[.sss]Z`, already past,
  * or later than the asked duration allows, or an AssumedRoleUser.Arn for another role or session.
- * Expiration is truncated to whole seconds, the precision STS uses.
+ * Expiration is truncated to whole seconds, the precision STS uses. The checked ARN is not kept: a cached
+ * credential holds only what callers are sent and the audit line names (issue 22).
  */
 export function toStsCredentials(body: unknown, input: AssumeRoleInput, now: Date): StsCredentials {
   const b = record(body)
@@ -47,6 +48,5 @@ export function toStsCredentials(body: unknown, input: AssumeRoleInput, now: Dat
     securityToken,
     expiration,
     requestId: /^[A-Za-z0-9-]{1,80}$/.test(text(b['requestId'])) ? text(b['requestId']) : '',
-    assumedRoleArn,
   }
 }

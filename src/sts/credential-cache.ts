@@ -1,5 +1,7 @@
 // The credential cache of design §8: LRU, keyed per (issuer, subject, role, session, policy, external id, duration), singleflight.
+import { hash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
+import { LRU_SLOT_BYTES, stringBytes } from '../cache-budget.ts'
 import type { CredentialSource, StsCredentials } from '../types.ts'
 
 /**
@@ -25,6 +27,8 @@ export interface CredentialCacheKey {
 export interface CredentialCacheOptions {
   /** LRU bound. */
   maxEntries: number
+  /** Bound on the estimated heap bytes of all entries (credentialEntryBytes); default none. */
+  maxBytes?: number
   /** Never serve an entry with this little life left (design §3: < 900). */
   minRemainingSeconds: number
   now?: () => Date
@@ -32,6 +36,8 @@ export interface CredentialCacheOptions {
 
 export interface CredentialCacheStats {
   size: number
+  /** The estimated heap bytes of the entries (0 without maxBytes). */
+  bytes: number
   /** Served from the cache. */
   hits: number
   /** Requests that started a load. */
@@ -62,8 +68,11 @@ export interface CredentialCache {
    * Drops every entry whose key matches, and lets no load in flight for such a key be cached when it
    * completes (its callers still get its result). Returns how many entries were dropped.
    */
-  evict(match: (key: CredentialCacheKey) => boolean): number
+  evict(match: (key: EvictionKey) => boolean): number
 }
+
+/** What an eviction is decided on: who the credentials were issued to, and under which rule. */
+export type EvictionKey = Pick<CredentialCacheKey, 'issuerId' | 'subject' | 'ruleId'>
 
 /** The cache key as a string: a JSON tuple, so no field can run into the next. */
 export function cacheKeyString(key: CredentialCacheKey): string {
@@ -78,14 +87,53 @@ export function cacheKeyString(key: CredentialCacheKey): string {
   ])
 }
 
+/**
+ * Where an entry is kept: the sha256 of cacheKeyString as a 32-character one-byte string. The full digest
+ * of the exact key, so distinct keys never share a slot; 48 bytes instead of a ~200-character tuple.
+ */
+function slotOf(key: CredentialCacheKey): string {
+  // One-shot: no Hash object per request (it is computed on every hit).
+  return hash('sha256', cacheKeyString(key), 'binary')
+}
+
+/** One cached credential with the key fields evictions match on (one object: issue 22). */
+interface Entry {
+  issuerId: string
+  subject: string
+  ruleId?: string
+  credentials: StsCredentials
+}
+
+function entryOf(key: CredentialCacheKey, credentials: StsCredentials): Entry {
+  const entry: Entry = { issuerId: key.issuerId, subject: key.subject, credentials }
+  if (key.ruleId !== undefined) entry.ruleId = key.ruleId
+  return entry
+}
+
+/**
+ * The estimated heap bytes of one entry: the slot and its key, the entry (its issuer, subject and rule
+ * strings are the caller's and the config's), the credentials object, its strings and its Date.
+ */
+export function credentialEntryBytes({ credentials: c }: Entry): number {
+  const strings =
+    stringBytes(c.accessKeyId) +
+    stringBytes(c.accessKeySecret) +
+    stringBytes(c.securityToken) +
+    stringBytes(c.requestId)
+  return LRU_SLOT_BYTES + 48 + 56 + 64 + 96 + strings
+}
+
 /** Creates an empty cache. Throws TypeError on a maxEntries below 1 or a negative minRemainingSeconds. */
 export function createCredentialCache(options: CredentialCacheOptions): CredentialCache {
   if (!(Number.isInteger(options.maxEntries) && options.maxEntries >= 1))
     throw new TypeError('maxEntries must be ≥ 1')
   if (!(options.minRemainingSeconds >= 0)) throw new TypeError('minRemainingSeconds must be ≥ 0')
   const now = options.now ?? (() => new Date())
-  const entries = new LRUCache<string, { key: CredentialCacheKey; credentials: StsCredentials }>({
+  const entries = new LRUCache<string, Entry>({
     max: options.maxEntries,
+    ...(options.maxBytes === undefined
+      ? {}
+      : { maxSize: options.maxBytes, sizeCalculation: credentialEntryBytes }),
   })
   const inFlight = new Map<string, { key: CredentialCacheKey; promise: Promise<StsCredentials> }>()
   /** Loads whose key was evicted while they ran: their result is handed out but never cached. */
@@ -96,7 +144,7 @@ export function createCredentialCache(options: CredentialCacheOptions): Credenti
 
   return {
     async getOrLoad(key, load) {
-      const id = cacheKeyString(key)
+      const id = slotOf(key)
       const cached = entries.get(id)?.credentials
       if (cached) {
         if (isFresh(cached)) {
@@ -117,7 +165,7 @@ export function createCredentialCache(options: CredentialCacheOptions): Credenti
         .then(load)
         .then(
           (credentials) => {
-            if (!doomed.has(loading)) entries.set(id, { key, credentials })
+            if (!doomed.has(loading)) entries.set(id, entryOf(key, credentials))
             return credentials
           },
           (err: unknown) => {
@@ -132,11 +180,11 @@ export function createCredentialCache(options: CredentialCacheOptions): Credenti
       return { credentials: await loading, cache: 'miss' }
     },
     isFresh,
-    stats: () => ({ size: entries.size, ...counts }),
+    stats: () => ({ size: entries.size, bytes: entries.calculatedSize, ...counts }),
     evict(match) {
       let dropped = 0
       for (const [id, entry] of entries.entries()) {
-        if (!match(entry.key)) continue
+        if (!match(entry)) continue
         entries.delete(id)
         dropped += 1
       }

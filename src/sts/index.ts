@@ -20,6 +20,7 @@ export {
   type CredentialCacheStats,
   cacheKeyString,
   createCredentialCache,
+  type EvictionKey,
 } from './credential-cache.ts'
 export { endpointResolves } from './endpoint-resolves.ts'
 export { classifyStsError, type StsFailure, type StsFailureKind } from './error-mapping.ts'

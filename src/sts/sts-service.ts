@@ -7,11 +7,13 @@ import {
   type CredentialCacheKey,
   type CredentialCacheStats,
   createCredentialCache,
+  type EvictionKey,
 } from './credential-cache.ts'
 
 export interface StsServiceOptions {
   client: StsClient
-  cache: { maxEntries: number; minRemainingSeconds: number }
+  /** `maxBytes`: the credential cache's share of `cache.maxMemoryMiB`, in estimated heap bytes. */
+  cache: { maxEntries: number; minRemainingSeconds: number; maxBytes?: number }
   now?: () => Date
   /** Fleet mode: layers the shared cache over the local one (same interface). */
   wrapCache?: (local: CredentialCache) => CredentialCache
@@ -30,7 +32,7 @@ export interface StsService {
   ): Promise<{ credentials: StsCredentials; cache: 'hit' | 'miss'; source?: CredentialSource }>
   stats(): CredentialCacheStats
   /** Drops cached credentials whose key matches (deny list, reload); see CredentialCache.evict. */
-  evict(match: (key: CredentialCacheKey) => boolean): number
+  evict(match: (key: EvictionKey) => boolean): number
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
@@ -50,7 +52,13 @@ function assertKeyDescribes(key: CredentialCacheKey, input: AssumeRoleInput): vo
 
 /** Composes the credential cache (design §8) with an StsClient. */
 export function createStsService(options: StsServiceOptions): StsService {
-  const local = createCredentialCache({ ...options.cache, ...(options.now ? { now: options.now } : {}) })
+  const { maxEntries, minRemainingSeconds, maxBytes } = options.cache
+  const local = createCredentialCache({
+    maxEntries,
+    minRemainingSeconds,
+    ...(maxBytes === undefined ? {} : { maxBytes }),
+    ...(options.now ? { now: options.now } : {}),
+  })
   const cache = options.wrapCache ? options.wrapCache(local) : local
   return {
     async issue(key, input) {

@@ -106,11 +106,36 @@ describe('Dockerfile structure', () => {
     expect(users.some((u) => /^(root|0)(:|$)/.test(u.args))).toBe(false)
   })
 
-  it('when started, then CMD is exactly ["node", "dist/server.js"] in exec form (DL3025)', () => {
+  it('when started, then CMD runs node on dist/server.js in exec form (DL3025), its old space sized from the cgroup limit', () => {
     const cmds = all('CMD', final)
     expect(cmds).toHaveLength(1)
-    expect(JSON.parse(cmds[0]?.args ?? '')).toEqual(['node', 'dist/server.js'])
+    expect(JSON.parse(cmds[0]?.args ?? '')).toEqual([
+      'node',
+      '--max-old-space-size-percentage=50',
+      '--min-semi-space-size=16',
+      '--disable-warning=DEP0169',
+      'dist/server.js',
+    ])
     expect(all('ENTRYPOINT', final)).toEqual([])
+  })
+
+  it('when the image is built, then the compile cache is warmed as node at the runtime paths and copied into the runtime stage', () => {
+    const cacheEnv = (list: Instruction[]) =>
+      all('ENV', list).some((e) => /(^|\s)NODE_COMPILE_CACHE=\/app\/\.compile-cache(\s|$)/.test(e.args))
+    const build = stages[0] ?? []
+    expect(cacheEnv(build)).toBe(true)
+    expect(cacheEnv(final)).toBe(true)
+    const warm = all('RUN', build).find((r) => r.args.includes("import('./dist/server.js')"))
+    expect(warm?.args).toContain("import('./dist/cli.js')")
+    expect(warm?.args).toMatch(/chmod -R a\+rX \/app\/\.compile-cache/)
+    // Node names the cache directory after the user id: the warm runs as the user the image runs as.
+    const before = build.slice(0, build.indexOf(warm as Instruction))
+    expect(all('USER', before).at(-1)?.args).toBe('node')
+    expect(all('COPY', final).map((c) => c.args)).toContain(
+      '--from=build /app/.compile-cache ./.compile-cache',
+    )
+    // In the build stage the bundle sits where the runtime stage puts it: same WORKDIR, the cache keys match.
+    expect(all('WORKDIR', build).map((w) => w.args)).toEqual(all('WORKDIR', final).map((w) => w.args))
   })
 
   it('when running, then NODE_ENV=production, the config path is /etc/sts-vend/config.yaml and 8080 is exposed', () => {
@@ -176,14 +201,17 @@ describe('what the image contains', () => {
       })
     const needed = new Set<string>()
     for (const file of walk(join(root, 'src'))) {
-      for (const m of readFileSync(file, 'utf8').matchAll(
-        /new URL\(\s*'(\.\.\/[^']+)',\s*import\.meta\.url\s*\)/g,
-      )) {
+      const text = readFileSync(file, 'utf8')
+      for (const m of text.matchAll(/new URL\(\s*'(\.\.\/[^']+)',\s*import\.meta\.url\s*\)/g)) {
         const target = relative(root, resolve(dirname(file), m[1] as string))
         if (!target.startsWith('src/') && !target.startsWith('..')) needed.add(target.split('/')[0] as string)
       }
+      // src/package-root.ts: files named from the package root, wherever the code was bundled to.
+      for (const m of text.matchAll(/new URL\(\s*'([^']+)',\s*PACKAGE_ROOT\s*\)/g))
+        needed.add((m[1] as string).split('/')[0] as string)
     }
     expect([...needed]).toContain('openapi.yaml')
+    expect([...needed]).toContain('web')
     for (const entry of needed) expect(copiedToRuntime, entry).toContain(entry)
   })
 })

@@ -210,6 +210,14 @@ describe('the sts-vend Deployment', () => {
     expect(health).toContain("router.get('/readyz'")
   })
 
+  it('when the pod starts, then it runs as uid 1000, the node user the image warmed its compile cache as (Node keys that cache by uid)', () => {
+    expect(pod['securityContext']['runAsUser']).toBe(1000)
+    // The build stage switches to node before the warm-up; the node image's node user is uid 1000.
+    expect(dockerfile).toMatch(/USER node\nENV NODE_COMPILE_CACHE=\/app\/\.compile-cache\nRUN node /)
+    const container = pod['containers'].find((c: Doc) => c['name'] === 'sts-vend') as Doc
+    expect(container['securityContext']?.['runAsUser'] ?? 1000).toBe(1000)
+  })
+
   it('when the config is mounted, then STS_VEND_CONFIG (here and in the image) names the ConfigMap key at the mount path', () => {
     const mount = container['volumeMounts'].find((m: Doc) => m['name'] === 'config') as Doc
     const volume = pod['volumes'].find((v: Doc) => v['name'] === 'config') as Doc

@@ -103,7 +103,8 @@ describe('sts-vend agent with the real @alicloud/credentials (credentials_uri)',
   })
 
   it('when refreshAfter passes, then the agent fetches again and the SDK gets the new credentials', async () => {
-    const { stub, agentUrl } = await setUp({ lifetimeSeconds: TEN_MINUTES, refreshAfterSeconds: 2 })
+    // 4 s: the two reads below must both fall before refreshAfter, even on a loaded runner.
+    const { stub, agentUrl } = await setUp({ lifetimeSeconds: TEN_MINUTES, refreshAfterSeconds: 4 })
     const sdk = uriClient(agentUrl)
     const started = Date.now()
 
@@ -112,8 +113,8 @@ describe('sts-vend agent with the real @alicloud/credentials (credentials_uri)',
     expect(stub.hits).toHaveLength(1)
 
     await until(async () => (await sdk.getCredential()).accessKeyId === 'STS.stub-2', 10_000)
-    // refreshAfter is whole seconds (YYYY-MM-DDTHH:mm:ssZ), so "2 s ahead" is 1-2 s after the first fetch.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1000)
+    // refreshAfter is whole seconds (YYYY-MM-DDTHH:mm:ssZ), so "4 s ahead" is 3-4 s after the first fetch.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3000)
     expect(stub.hits).toHaveLength(2)
     expect(stub.hits.map((h) => h.bearer)).toEqual(['jwt-one', 'jwt-one'])
   })

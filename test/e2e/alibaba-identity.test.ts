@@ -1,10 +1,9 @@
 // Alibaba workloads as callers, end to end (issue 21): the emulator, the service and `sts-vend login-alibaba` as
 // real processes; the partner's RAM user signs with the real @alicloud/credentials chain and the SDK signer.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { stringify } from 'yaml'
 import {
   DEFAULT_ROLE_ARNS,
   PARTNER_ACCESS_KEY,
@@ -16,9 +15,9 @@ import {
   type CliProcess,
   firstJsonLine,
   freePort,
-  identityEnv,
+  serveConfig,
   spawnCli,
-  waitForOk,
+  waitForIssuedLine,
 } from '../fixtures/processes.ts'
 
 const AUDIENCE = 'sts-vend.e2e.example'
@@ -40,10 +39,7 @@ async function login(key: { id: string; secret: string }, audience = AUDIENCE): 
     ALIBABA_CLOUD_ACCESS_KEY_ID: key.id,
     ALIBABA_CLOUD_ACCESS_KEY_SECRET: key.secret,
   })
-  const code = await new Promise<number | null>((resolve) => {
-    if (proc.child.exitCode !== null) resolve(proc.child.exitCode)
-    else proc.child.once('exit', resolve)
-  })
+  const code = await proc.exited
   expect(code, proc.stderr()).toBe(0)
   const lines = proc
     .stdout()
@@ -98,11 +94,7 @@ beforeAll(async () => {
       },
     ],
   }
-  const file = join(dir, 'config.yaml')
-  writeFileSync(file, stringify(config))
-  service = spawnCli(['serve', '--config', file], identityEnv())
-  serviceUrl = `http://127.0.0.1:${port}`
-  await waitForOk(`${serviceUrl}/healthz`, service)
+  ;({ proc: service, url: serviceUrl } = await serveConfig(join(dir, 'config.yaml'), config))
 }, 60_000)
 
 afterAll(async () => {
@@ -128,6 +120,8 @@ describe('sts-vend login-alibaba against sts-vend serve and the STS emulator', (
       RoleSessionName: 'partner-partner-admin',
       ExternalId: PARTNER_EXTERNAL_ID,
     })
+    // The answer's audit line has arrived (it follows the answer through a pipe): the check reads all of it.
+    await waitForIssuedLine(service, body['accessKeyId'])
     const logs = service.stdout() + service.stderr()
     expect(logs).not.toContain(header.slice('AlibabaIdentity '.length, 'AlibabaIdentity '.length + 200))
   })

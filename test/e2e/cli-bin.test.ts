@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
 import { type DevIssuer, startDevIssuer } from '../../src/dev/issuer.ts'
 import { type CredentialsStub, startCredentialsStub } from '../fixtures/credentials-stub.ts'
+import { exitOf } from '../fixtures/processes.ts'
 import { appUsers, CORP_ISS, configDoc } from '../fixtures/rules.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..')
@@ -157,7 +158,7 @@ describe('agent', () => {
       proc.stderr?.on('data', (chunk: Buffer) => {
         stderr += chunk.toString()
       })
-      const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)))
+      const exited = exitOf(proc)
       await until(() => stdout.includes('\n') || proc.exitCode !== null)
       const { agent } = JSON.parse(stdout) as { agent: string }
       const res = await fetch(`${agent}/credentials`)

@@ -13,6 +13,7 @@ import { type RunningServer, startServer } from '../../src/server.ts'
 import { generateTestKey } from '../fixtures/issuer.ts'
 import { type OidcProviderFixture, startOidcProvider } from '../fixtures/oidc-provider.ts'
 import { freePort } from '../fixtures/processes.ts'
+import { corpIssuer } from '../fixtures/rules.ts'
 import {
   launchChromium,
   newLoopbackContext,
@@ -72,15 +73,7 @@ beforeAll(async () => {
   const config = loadConfig({
     server: { host: '127.0.0.1', port },
     sts: { endpoint: emulator.endpoint, protocol: 'http', region: 'cn-hangzhou' },
-    issuers: [
-      {
-        id: 'corp',
-        issuer: op.issuer,
-        audiences: [CLIENT_ID],
-        jwksUri: `${op.issuer}/jwks`,
-        algorithms: ['RS256'],
-      },
-    ],
+    issuers: [corpIssuer({ issuer: op.issuer, jwksUri: `${op.issuer}/jwks` }, { audiences: [CLIENT_ID] })],
     console: { issuer: 'corp', clientId: CLIENT_ID, scopes: ['openid', 'profile', 'groups'] },
     rules: [
       {
@@ -157,7 +150,9 @@ describe.skipIf(SKIP_BROWSER)('the web console in Chromium', () => {
     const { page, bearer } = await signIn(context, 'alice')
     const grant = page.getByRole('region', { name: 'Your grant' })
     await expect.poll(() => grant.isVisible(), { timeout: STEP_TIMEOUT_MS }).toBe(true)
-    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('grant-title')
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.id), { timeout: STEP_TIMEOUT_MS })
+      .toBe('grant-title')
     expect(await page.locator('#who').textContent()).toBe('Alice Example')
 
     const api = await apiGrant(bearer())
@@ -168,7 +163,9 @@ describe.skipIf(SKIP_BROWSER)('the web console in Chromium', () => {
     expect(await page.locator('#expiration').getAttribute('datetime')).toBe(api['expiration'])
     const countdown = await page.locator('#countdown').textContent()
     expect(countdown).toMatch(/^\(\d+ (h|min) \d+ (min|s) left\)$/)
-    await expect.poll(() => page.locator('#countdown').textContent(), { timeout: 3000 }).not.toBe(countdown)
+    await expect
+      .poll(() => page.locator('#countdown').textContent(), { timeout: STEP_TIMEOUT_MS })
+      .not.toBe(countdown)
 
     // Masked until revealed: the secret is nowhere in the document.
     const masked = await page.content()
@@ -180,7 +177,9 @@ describe.skipIf(SKIP_BROWSER)('the web console in Chromium', () => {
 
     for (const [field, expected] of COPIED) {
       await page.locator(`button[data-copy="${field}"]`).click()
-      await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(expected(api))
+      await expect
+        .poll(() => page.evaluate(() => navigator.clipboard.readText()), { timeout: STEP_TIMEOUT_MS })
+        .toBe(expected(api))
       expect(await page.locator('#status').textContent()).toMatch(/copied to the clipboard\.$/)
     }
     const code = JSON.parse(Buffer.from(api['authorizationCode'] as string, 'base64').toString('utf8'))
@@ -238,7 +237,9 @@ describe.skipIf(SKIP_BROWSER)('the web console in Chromium', () => {
     expect(await page.locator('[data-summary="prefix"]').textContent()).toBe('shared/alice/')
     expect(await page.locator('[data-summary="access"]').textContent()).toBe('read')
     expect(await items.nth(1).textContent()).toContain('in use')
-    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('grant-title')
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.id), { timeout: STEP_TIMEOUT_MS })
+      .toBe('grant-title')
     // What the page shows is what the API lists for the same token.
     const listed = await fetch(`${service.url}/v1/grants`, {
       headers: { Authorization: `Bearer ${bearer()}` },
@@ -300,7 +301,7 @@ describe.skipIf(SKIP_BROWSER)('the web console in Chromium', () => {
       )
       await page.getByRole('button', { name: 'Refresh' }).click()
       const notice = page.locator('#notice-text')
-      await expect.poll(() => notice.textContent()).toMatch(message)
+      await expect.poll(() => notice.textContent(), { timeout: STEP_TIMEOUT_MS }).toMatch(message)
       if (staysSignedIn) {
         expect(await page.getByRole('button', { name: 'Refresh' }).isDisabled()).toBe(true)
         expect(await page.getByRole('region', { name: 'Your grant' }).isVisible()).toBe(true)
@@ -331,7 +332,9 @@ describe.skipIf(SKIP_BROWSER)('the web console in Chromium', () => {
         if (request.url().startsWith(`${op.issuer}/token`)) tokenCalls.push(request.url())
       })
       await page.goto(`${service.url}${path}`)
-      await expect.poll(() => page.locator('#notice-text').textContent()).toMatch(message)
+      await expect
+        .poll(() => page.locator('#notice-text').textContent(), { timeout: STEP_TIMEOUT_MS })
+        .toMatch(message)
       expect(page.url()).toBe(`${service.url}/`)
       expect(tokenCalls).toEqual([])
       expect(await page.getByRole('button', { name: 'Sign in', exact: true }).isVisible()).toBe(true)

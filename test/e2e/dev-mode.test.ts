@@ -78,7 +78,7 @@ describe('sts-vend dev', () => {
       '--issuer',
       `http://127.0.0.1:${ports.issuer}`,
     ])
-    const code = await new Promise<number | null>((resolve) => token.child.once('exit', resolve))
+    const code = await token.exited
     expect(code).toBe(0)
     const jwt = token.stdout().trim()
     const res = await fetch(`http://127.0.0.1:${ports.service}/v1/credentials`, {
@@ -109,7 +109,7 @@ describe('sts-vend dev', () => {
         '--oss-port',
         '0',
       ])
-      const code = await new Promise<number | null>((resolve) => second.child.once('exit', resolve))
+      const code = await second.exited
       expect(code).toBe(1)
       expect(second.stderr()).toContain('cannot listen')
     } finally {

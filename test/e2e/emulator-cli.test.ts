@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DEV_ACCESS_KEY } from '../../src/emulator/index.ts'
 import { control, send, signAcs3 } from '../fixtures/emulator-signer.ts'
+import { exitOf } from '../fixtures/processes.ts'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url))
@@ -33,7 +34,7 @@ function start(args: string[]): Run {
   child.stderr?.on('data', (c: Buffer) => {
     stderr += c.toString()
   })
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  const exited = exitOf(child)
   return { child, stdout: () => stdout, stderr: () => stderr, exited }
 }
 

@@ -21,6 +21,8 @@ import { appUsers, corpIssuer } from '../fixtures/rules.ts'
 import { startTestIssuer, type TestIssuer } from '../fixtures/test-issuer.ts'
 
 const MAX_CALLS_PER_SECOND = 20
+/** Eight times the budget: new callers (16 of the 20 per second) keep it saturated for about 10 s. */
+const CALLERS = 160
 
 interface Answer {
   status: number
@@ -105,6 +107,15 @@ async function redisDump(): Promise<string> {
   return out.join('\n')
 }
 
+const issuedLines = () =>
+  replicas.flatMap((r) => r.proc.jsonLines()).filter((l) => l['event'] === 'credentials.issued')
+
+/** Waits up to 5 s for `count` issued lines across the replicas (the assertions then say what is missing). */
+async function settledIssuedLines(count: number): Promise<void> {
+  const deadline = Date.now() + 5000
+  while (issuedLines().length < count && Date.now() < deadline) await delay(50)
+}
+
 const maxInAnyWindow = (times: number[], ms: number) => {
   const sorted = [...times].sort((a, b) => a - b)
   let max = 0
@@ -161,13 +172,16 @@ afterAll(async () => {
 })
 
 describe.skipIf(!hasRedisServer)('fleet of 3 replicas on one Redis', () => {
-  it('when 300 callers each ask every replica twice, then the emulator sees exactly 300 AssumeRole calls, never more than 20 in a second, and every answer is 200 or a documented 503', async () => {
+  it(`when ${CALLERS} callers each ask every replica twice, then the emulator sees exactly ${CALLERS} AssumeRole calls, never more than 20 in a second, and every answer is 200 or a documented 503`, async () => {
     await fetch(`${emulatorUrl}/__counters`, { method: 'DELETE' })
     await run(
-      Array.from({ length: 300 }, (_, i) => `user-${i}`),
+      Array.from({ length: CALLERS }, (_, i) => `user-${i}`),
       30,
     )
     const s = await stats()
+    // Each replica writes its audit line after the answer is sent, through a pipe: wait (bounded) until
+    // all (3 replicas × 2 asks each) have arrived before counting them, not whatever has arrived so far.
+    await settledIssuedLines(CALLERS * 6)
     const perReplica = replicas.map((r) => {
       const lines = r.proc.jsonLines()
       const count = (f: (l: Record<string, unknown>) => boolean) => lines.filter(f).length
@@ -182,23 +196,20 @@ describe.skipIf(!hasRedisServer)('fleet of 3 replicas on one Redis', () => {
     })
     process.stderr.write(`fleet e2e audit per replica: ${JSON.stringify(perReplica)}\n`)
     process.stderr.write(`max in 1 s: ${maxInAnyWindow(s.assumeRoleTimes, 1000)}\n`)
-    expect(s.assumeRoleCalls).toBe(300)
-    expect(s.calls['AssumeRole']).toEqual({ success: 300 })
+    expect(s.assumeRoleCalls).toBe(CALLERS)
+    expect(s.calls['AssumeRole']).toEqual({ success: CALLERS })
     expect(maxInAnyWindow(s.assumeRoleTimes, 1000)).toBeLessThanOrEqual(MAX_CALLS_PER_SECOND)
     for (const a of answers) {
       if (a.status === 200) continue
       expect(a).toMatchObject({ status: 503, code: 'upstream_unavailable' })
       expect(Number(a.retryAfter)).toBeGreaterThanOrEqual(1)
     }
-    expect(answers.filter((a) => a.status === 200)).toHaveLength(1800)
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(CALLERS * 6)
     // Each caller: a new call on the first replica, the fleet cache on the other two, then local hits.
-    const sources = replicas
-      .flatMap((r) => r.proc.jsonLines())
-      .filter((l) => l['event'] === 'credentials.issued')
-      .map((l) => String(l['source']))
-    expect(sources.filter((s) => s === 'miss')).toHaveLength(300)
-    expect(sources.filter((s) => s === 'fleet')).toHaveLength(600)
-    expect(sources.filter((s) => s === 'local')).toHaveLength(900)
+    const sources = issuedLines().map((l) => String(l['source']))
+    expect(sources.filter((s) => s === 'miss')).toHaveLength(CALLERS)
+    expect(sources.filter((s) => s === 'fleet')).toHaveLength(CALLERS * 2)
+    expect(sources.filter((s) => s === 'local')).toHaveLength(CALLERS * 3)
     const dump = await redisDump()
     expect(dump).toContain(':c:') // the sealed entries are there
     for (const secret of secrets) expect(dump.includes(secret), 'a secret in clear in Redis').toBe(false)

@@ -15,6 +15,7 @@ import {
   startEmulator,
 } from '../../src/emulator/index.ts'
 import { type CliProcess, freePort, identityEnv, spawnCli } from '../fixtures/processes.ts'
+import { corpIssuer } from '../fixtures/rules.ts'
 
 const EXTERNAL_ID = 'doctor-ext-0001'
 const roleArn = (name: string) => `acs:ram::${DEV_ACCOUNT_ID}:role/${name}`
@@ -67,15 +68,8 @@ async function configFile(name: string, role: string, port = 0): Promise<string>
   const config = {
     server: { host: '127.0.0.1', port: port || (await freePort()) },
     sts: { endpoint: emulator.endpoint, protocol: 'http', region: 'cn-hangzhou' },
-    issuers: [
-      {
-        id: 'corp',
-        issuer: 'http://127.0.0.1:9/',
-        audiences: ['sts-vend'],
-        jwksUri: 'http://127.0.0.1:9/jwks.json',
-        algorithms: ['RS256'],
-      },
-    ],
+    // An issuer nobody serves: these cases never get as far as a token.
+    issuers: [corpIssuer({ issuer: 'http://127.0.0.1:9/', jwksUri: 'http://127.0.0.1:9/jwks.json' })],
     rules: [
       {
         id: 'partner',
@@ -93,14 +87,13 @@ async function configFile(name: string, role: string, port = 0): Promise<string>
 }
 
 async function exitOf(proc: CliProcess, timeoutMs: number): Promise<number | null> {
-  if (proc.child.exitCode !== null) return proc.child.exitCode
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(null), timeoutMs)
-    proc.child.once('exit', (code) => {
-      clearTimeout(timer)
-      resolve(code)
-    })
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), timeoutMs)
   })
+  const code = await Promise.race([proc.exited, late])
+  clearTimeout(timer)
+  return code
 }
 
 describe('sts-vend serve with a root account identity', () => {

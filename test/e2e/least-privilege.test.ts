@@ -356,13 +356,9 @@ describe('the same matrix through /v1/simulate and sts-vend explain', () => {
         for (const cell of cells)
           args.push('--check', `${simulateAction(cell.op)}:${cell.op === 'bucketInfo' ? '' : cell.key}`)
         const proc = spawnCli(args)
-        const code = await new Promise<number | null>((resolve) => {
-          const timer = setTimeout(() => void proc.stop('SIGKILL'), 15_000)
-          proc.child.once('exit', (c) => {
-            clearTimeout(timer)
-            resolve(c)
-          })
-        })
+        const timer = setTimeout(() => void proc.stop('SIGKILL'), 15_000)
+        const code = await proc.exited
+        clearTimeout(timer)
         return { cells, code, out: JSON.parse(proc.stdout()) as { checks: { allowed: boolean }[] } }
       }),
     )

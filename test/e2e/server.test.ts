@@ -7,32 +7,26 @@ import { join } from 'node:path'
 import type { Express } from 'express'
 import request from 'supertest'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { parse, stringify } from 'yaml'
 import { createApp } from '../../src/app.ts'
 import { loadConfig } from '../../src/config/index.ts'
 import { createCapturingLogger } from '../../src/logger.ts'
 import { type Adapters, buildAdapters } from '../../src/server.ts'
 import type { StsClient } from '../../src/types.ts'
 import { RAM_USER_IDENTITY } from '../fixtures/fake-sts.ts'
+import { freePort } from '../fixtures/ports.ts'
+import { exitOf as exitWhenRead } from '../fixtures/processes.ts'
+import { bareAppUsers, CLOSED_ISSUER, corpIssuer } from '../fixtures/rules.ts'
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/
 
 /** A config whose issuer and STS are never contacted by these tests (no token is ever sent). */
 function configYaml(port: number): string {
-  return `server:
-  host: 127.0.0.1
-  port: ${port}
-issuers:
-  - id: corp
-    issuer: http://127.0.0.1:9/
-    audiences: [sts-vend]
-    jwksUri: http://127.0.0.1:9/jwks.json
-    algorithms: [RS256]
-rules:
-  - id: app-users
-    issuer: corp
-    roleArn: acs:ram::1234567890123456:role/oss-app-user
-    oss: { bucket: examplebucket, region: cn-hangzhou, prefix: "users/\${sub}/", access: read }
-`
+  return stringify({
+    server: { host: '127.0.0.1', port },
+    issuers: [corpIssuer(CLOSED_ISSUER)],
+    rules: [bareAppUsers({ oss: { access: 'read' } })],
+  })
 }
 
 const unusedSts: StsClient = {
@@ -114,32 +108,15 @@ describe('createApp', () => {
   )
 })
 
-/** A port that was free a moment ago: the server is told it, so its URL is known in advance. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      probe.close(() => resolve(port))
-    })
-  })
-}
-
 function exitOf(
   child: ChildProcess,
   withinMs: number,
 ): Promise<{ code: number | null; signal: string | null }> {
   return new Promise((resolve, reject) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolve({ code: child.exitCode, signal: child.signalCode })
-      return
-    }
     const timer = setTimeout(() => reject(new Error(`no exit within ${withinMs} ms`)), withinMs)
-    child.once('exit', (code, signal) => {
+    void exitWhenRead(child).then((code) => {
       clearTimeout(timer)
-      resolve({ code, signal })
+      resolve({ code, signal: child.signalCode })
     })
   })
 }
@@ -219,13 +196,12 @@ describe('sts-vend serve as a real process', () => {
 
   it('when the config is invalid, then it exits 1 with every problem on stderr and never listens', async () => {
     const file = join(dir, 'invalid.yaml')
-    writeFileSync(
-      file,
-      configYaml(await freePort())
-        .replace('  port:', '  trustProxyHops: true\n  cors: { origins: ["*"] }\n  port:')
-        .replace('algorithms: [RS256]', 'algorithms: [RS256, none]')
-        .replace('    issuer: corp', '    issuer: crop') + 'limits:\n  perip: { limit: 10 }\n',
-    )
+    const doc = parse(configYaml(await freePort()))
+    Object.assign(doc.server, { trustProxyHops: true, cors: { origins: ['*'] } })
+    doc.issuers[0].algorithms = ['RS256', 'none']
+    doc.rules[0].issuer = 'crop'
+    doc.limits = { perip: { limit: 10 } }
+    writeFileSync(file, stringify(doc))
     const proc = serve(file)
     expect(await exitOf(proc, 15_000)).toEqual({ code: 1, signal: null })
     for (const path of [
@@ -250,12 +226,13 @@ describe('sts-vend serve as a real process', () => {
       const file = join(dir, 'busy.yaml')
       writeFileSync(file, configYaml(port))
       const proc = serve(file)
-      expect(await exitOf(proc, 15_000)).toEqual({ code: 1, signal: null })
+      // Bounds for a process start on a loaded runner (it asks STS who it is before it listens), not timing claims.
+      expect(await exitOf(proc, 30_000)).toEqual({ code: 1, signal: null })
       expect(stderr.trim()).toBe(`sts-vend: cannot listen on 127.0.0.1:${port}: EADDRINUSE`)
     } finally {
       await new Promise((resolve) => blocker.close(resolve))
     }
-  })
+  }, 40_000)
 
   it('when the config file does not exist, then it exits 1 with a clear message', async () => {
     const proc = serve(join(dir, 'missing.yaml'))

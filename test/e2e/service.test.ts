@@ -1,12 +1,11 @@
 // The service as a real process with a config file, the emulator as a real process, real Alibaba clients.
 import { createHash } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { stringify } from 'yaml'
 import { DEFAULT_ROLE_ARNS, DEV_ACCESS_KEY, PARTNER_EXTERNAL_ID } from '../../src/emulator/default-config.ts'
 import { parseV4Authorization, verifyV4 } from '../../src/emulator/oss/signature-v4.ts'
 import { CredentialModule } from '../fixtures/emulator-sdk.ts'
@@ -15,9 +14,9 @@ import {
   type CliProcess,
   firstJsonLine,
   freePort,
-  identityEnv,
+  serveConfig,
   spawnCli,
-  waitForOk,
+  waitForIssuedLine,
 } from '../fixtures/processes.ts'
 import { appUsers, corpIssuer } from '../fixtures/rules.ts'
 import { startTestIssuer, type TestIssuer } from '../fixtures/test-issuer.ts'
@@ -75,11 +74,7 @@ beforeAll(async () => {
       appUsers({ when: {}, roleArn: DEFAULT_ROLE_ARNS.appUser }),
     ],
   }
-  const file = join(dir, 'config.yaml')
-  writeFileSync(file, stringify(config))
-  service = spawnCli(['serve', '--config', file], identityEnv())
-  serviceUrl = `http://127.0.0.1:${port}`
-  await waitForOk(`${serviceUrl}/healthz`, service)
+  ;({ proc: service, url: serviceUrl } = await serveConfig(join(dir, 'config.yaml'), config))
 }, 60_000)
 
 afterAll(async () => {
@@ -105,11 +100,9 @@ describe('sts-vend serve against the STS emulator', () => {
     })
     const policy = JSON.parse(String(last['Policy']))
     expect(JSON.stringify(policy)).toContain('acs:oss:*:*:examplebucket/users/alice/*')
-    const line = service
-      .jsonLines()
-      .find((l) => l['event'] === 'credentials.issued' && l['access_key_id'] === body['accessKeyId'])
-    expect(line?.['policy_sha256']).toBe(createHash('sha256').update(String(last['Policy'])).digest('hex'))
-    expect(line?.['source_identity']).toBe('alice')
+    const line = await waitForIssuedLine(service, body['accessKeyId'])
+    expect(line['policy_sha256']).toBe(createHash('sha256').update(String(last['Policy'])).digest('hex'))
+    expect(line['source_identity']).toBe('alice')
   })
 
   it('when the service started with a RAM user key, then it logged that identity’s ARN once', () => {
@@ -247,6 +240,7 @@ describe('sts-vend serve against the STS emulator', () => {
 
   it('when the service logged all of this, then its stdout holds no secret', async () => {
     const { body } = await credentials('format=json', { sub: 'last' })
+    await waitForIssuedLine(service, body['accessKeyId']) // its audit line has arrived: the check below reads all of it
     const out = service.stdout()
     expect(out).not.toContain(String(body['accessKeySecret']))
     expect(out).not.toContain(String(body['securityToken']))

@@ -81,7 +81,9 @@ describe('2e secret handling', () => {
   it('SEC-118 every STS fault and error code logs no URL, signature, token or policy', async () => {
     const { world } = shared()
     const sec = await buildSecApp(world, {
-      patch: (d) => Object.assign(d['sts'], { readTimeoutMs: 200, maxAttempts: 1 }),
+      // 1.5 s: long enough that a loaded runner's pause does not turn an answer into a timeout, short
+      // enough that the 5 s delay fault is one.
+      patch: (d) => Object.assign(d['sts'], { readTimeoutMs: 1500, maxAttempts: 1 }),
     })
     try {
       const faults: [FaultInput, number][] = [

@@ -19,6 +19,7 @@ import { createIssueCredentials, type GrantRenderer } from '../../src/services/i
 import { createStsService } from '../../src/sts/index.ts'
 import type { Caller } from '../../src/types.ts'
 import { captureIo } from '../fixtures/cli-io.ts'
+import { cpuTimed } from '../fixtures/cpu-time.ts'
 import { signRaw } from '../fixtures/forge.ts'
 import {
   expectIssued,
@@ -149,15 +150,16 @@ describe('2b claim-to-policy template injection', () => {
       subject: huge,
       claims: { sub: huge, groups: ['photo-app'] },
     }
-    const started = performance.now()
-    expect(() =>
-      sec.adapters.deps.issueCredentials.decide(
-        caller,
-        { format: 'json' },
-        { requestId: 'r', clientIp: '127.0.0.1' },
-      ),
-    ).toThrow(expect.objectContaining({ code: 'access_denied', reason: 'claim_unusable' }))
-    expect(performance.now() - started).toBeLessThan(500)
+    const { ms } = cpuTimed(() =>
+      expect(() =>
+        sec.adapters.deps.issueCredentials.decide(
+          caller,
+          { format: 'json' },
+          { requestId: 'r', clientIp: '127.0.0.1' },
+        ),
+      ).toThrow(expect.objectContaining({ code: 'access_denied', reason: 'claim_unusable' })),
+    )
+    expect(ms).toBeLessThan(500)
   })
 
   it('SEC-062 numeric claims: 42 renders, negatives, floats, 1e21 and 2^53+1 are refused', async () => {
@@ -260,9 +262,10 @@ describe('2b claim-to-policy template injection', () => {
           )
         expect(decide('warm')).toThrow(expect.objectContaining({ code: 'access_denied' }))
         for (const value of [role, Array.from({ length: 20 }, () => role)]) {
-          const started = performance.now()
-          expect(decide(value)).toThrow(expect.objectContaining({ code: 'access_denied' }))
-          expect(performance.now() - started).toBeLessThan(500)
+          const { ms } = cpuTimed(() =>
+            expect(decide(value)).toThrow(expect.objectContaining({ code: 'access_denied' })),
+          )
+          expect(ms).toBeLessThan(500)
         }
       } finally {
         await app.close()

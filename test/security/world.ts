@@ -21,6 +21,7 @@ import { staticCredential } from '../fixtures/emulator-sdk.ts'
 import { b64u, signingInput } from '../fixtures/forge.ts'
 import { generateTestKey, goodClaims, jwksOf, mintToken, type TestKey } from '../fixtures/issuer.ts'
 import { type JwksStub, startJwksStub } from '../fixtures/jwks-server.ts'
+import { corpIssuer } from '../fixtures/rules.ts'
 
 export const CORP = 'https://id.example.test/'
 export const PARTNER = 'https://partner.example.test/'
@@ -136,8 +137,11 @@ export function securityConfigDoc(world: World): ConfigDoc {
     sts: {
       endpoint: world.emulator.endpoint,
       protocol: 'http',
-      connectTimeoutMs: 1000,
-      readTimeoutMs: 1000,
+      // Generous: the emulator answers in this process, behind up to 200 concurrent requests on a loaded
+      // runner; a timeout here would be a failure the case did not inject (and could open the breaker).
+      // The cases about timeouts set their own.
+      connectTimeoutMs: 5000,
+      readTimeoutMs: 10_000,
       maxAttempts: 3,
     },
     // The shared app runs thousands of requests; the DoS cases build apps with the default budgets.
@@ -146,15 +150,10 @@ export function securityConfigDoc(world: World): ConfigDoc {
       perSubject: { limit: 1_000_000, windowSeconds: 60 },
     },
     issuers: [
-      {
-        id: 'corp',
-        issuer: CORP,
-        audiences: ['sts-vend'],
-        jwksUri: world.corp.jwksUri,
-        algorithms: ['RS256', 'ES256'],
-        clockToleranceSeconds: 30,
-        maxTokenAgeSeconds: 3600,
-      },
+      corpIssuer(
+        { issuer: CORP, jwksUri: world.corp.jwksUri },
+        { algorithms: ['RS256', 'ES256'], clockToleranceSeconds: 30, maxTokenAgeSeconds: 3600 },
+      ),
       {
         id: 'partner',
         issuer: PARTNER,

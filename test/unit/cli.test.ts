@@ -109,6 +109,22 @@ describe('runCli', () => {
     expect(quiet.stderr()).toBe('')
   })
 
+  it('when the metrics bearer token file is unreadable or short, then check-config fails as serve would at start', async () => {
+    const tokenFile = join(dir, 'metrics.token')
+    const file = join(dir, 'metrics.yaml')
+    writeFileSync(file, `server:\n  metrics: { bearerTokenFile: ${tokenFile} }\n${VALID_YAML}`)
+    const missing = capture()
+    expect(await runCli(['check-config', file], missing)).toBe(EXIT.invalid)
+    expect(missing.stderr()).toMatch(/server\.metrics\.bearerTokenFile: cannot read .*ENOENT/)
+    writeFileSync(tokenFile, 'short\n')
+    const short = capture()
+    expect(await runCli(['check-config', file], short)).toBe(EXIT.invalid)
+    expect(short.stderr()).toContain('must hold a token of at least 16 characters')
+    writeFileSync(tokenFile, 'metrics-token-0123456789abcdef\n')
+    const ok = capture()
+    expect(await runCli(['check-config', file], ok)).toBe(EXIT.ok)
+  })
+
   it('when check-config is given a config with five mistakes, then it exits 1 listing every one with its path', async () => {
     const io = capture()
     expect(await runCli(['check-config', invalidFile], io)).toBe(EXIT.invalid)

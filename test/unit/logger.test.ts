@@ -1,6 +1,14 @@
 // Log redaction (design §9): captured output never holds a secret value, at any depth, in any casing.
 import { describe, expect, it } from 'vitest'
-import { createCapturingLogger, isSecretKey, redactLine, SECRET_FIELDS } from '../../src/logger.ts'
+import {
+  boundLineWriter,
+  cachedIsoTime,
+  createCapturingLogger,
+  isSecretKey,
+  redactLine,
+  SECRET_FIELDS,
+  serializeBindings,
+} from '../../src/logger.ts'
 
 /** Wraps `{[field]: value}` in `depth` levels of realistic containers. */
 const CONTAINERS = ['res', 'body', 'Credentials', 'data', 'response', 'cause'] as const
@@ -199,5 +207,67 @@ describe('redactLine', () => {
     const out = redactLine('not json token=SENTINEL-raw-x9\n')
     expect(out).not.toContain('SENTINEL')
     expect(JSON.parse(out)).toMatchObject({ level: 'error' })
+  })
+})
+
+describe('boundLineWriter', () => {
+  const bindings = {
+    event: 'credentials.issued',
+    sub: 'quote" back\\slash \u0001 é 漢 \ud800 lone',
+    count: 3600,
+    absent: undefined,
+    nested: { a: [1, 'two'] },
+  }
+  const blankTime = (line: string) => line.replace(/"time":"[^"]*"/, '"time":""')
+
+  it('when fields are written pre-serialized, then the line is byte for byte what a child with those bindings writes', () => {
+    const { logger, raw } = createCapturingLogger('info')
+    const write = boundLineWriter(logger)
+    logger.child(bindings).info({ request_id: 'r1', cache: 'hit' }, 'credentials issued')
+    write(serializeBindings(bindings), { request_id: 'r1', cache: 'hit' }, 'credentials issued')
+    write(serializeBindings({ event: 'other' }), { request_id: 'r2' }, 'next')
+    logger.info({ request_id: 'r3' }, 'plain')
+    expect(raw).toHaveLength(4)
+    expect(blankTime(raw[1] ?? '')).toBe(blankTime(raw[0] ?? ''))
+    expect(JSON.parse(raw[2] ?? '{}')).toMatchObject({ event: 'other', request_id: 'r2', msg: 'next' })
+    expect(JSON.parse(raw[2] ?? '{}')).not.toHaveProperty('sub')
+    expect(JSON.parse(raw[3] ?? '{}')).not.toHaveProperty('event')
+  })
+
+  it('when a pre-serialized field is a secret, then the line is redacted as any other', () => {
+    const { logger, raw, lines } = createCapturingLogger('info')
+    boundLineWriter(logger)(serializeBindings({ securityToken: S }), { ok: true }, 'line')
+    expect(raw.join('\n')).not.toContain(S)
+    expect(lines[0]).toMatchObject({ securityToken: '[redacted]', ok: true })
+  })
+
+  it('when the level is above info, then nothing is written', () => {
+    const { logger, raw } = createCapturingLogger('warn')
+    boundLineWriter(logger)(serializeBindings({ a: 1 }), {}, 'line')
+    expect(raw).toEqual([])
+  })
+})
+
+describe('cachedIsoTime', () => {
+  it('when lines share a millisecond, then they share its string; a new millisecond gets its own, as pino isoTime writes it', () => {
+    let ms = Date.UTC(2026, 11, 5, 22, 8, 3, 123)
+    const time = cachedIsoTime(() => ms)
+    const first = time()
+    expect(first).toBe(',"time":"2026-12-05T22:08:03.123Z"')
+    expect(time()).toBe(first)
+    ms += 1
+    expect(time()).toBe(',"time":"2026-12-05T22:08:03.124Z"')
+    ms -= 5 // a clock stepped back is still written as it reads
+    expect(time()).toBe(',"time":"2026-12-05T22:08:03.119Z"')
+  })
+
+  it('when the service logger writes a line, then its time is the ISO time of the write', () => {
+    const { logger, lines } = createCapturingLogger()
+    const before = Date.now()
+    logger.info({ event: 'x' }, 'x')
+    const at = Date.parse(String(lines[0]?.['time']))
+    expect(at).toBeGreaterThanOrEqual(before)
+    expect(at).toBeLessThanOrEqual(Date.now())
+    expect(lines[0]?.['time']).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
   })
 })

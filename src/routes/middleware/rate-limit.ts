@@ -1,17 +1,13 @@
 // Per-IP (before auth) and per-subject (after auth) fixed-window limits over express-rate-limit's stores
 // (memory, or Redis from src/limits/).
 import type { NextFunction, Request, Response } from 'express'
-import {
-  type IncrementResponse,
-  ipKeyGenerator,
-  MemoryStore,
-  type Options,
-  type Store,
-} from 'express-rate-limit'
+import { type IncrementResponse, ipKeyGenerator, type Options, type Store } from 'express-rate-limit'
 import type { Config } from '../../config/index.ts'
 import { RateLimited } from '../../errors.ts'
+import { CompactMemoryStore } from '../../limits/memory-store.ts'
 import { failClosed } from '../../limits/stores.ts'
 import { callerOf } from '../locals.ts'
+import { requestIp } from './client-ip.ts'
 
 interface WindowLimit {
   limit: number
@@ -21,7 +17,7 @@ interface WindowLimit {
 type OverLimit = (retryAfterSeconds: number, req: Request, res: Response, next: NextFunction) => void
 
 /**
- * Counts one hit for `keyOf(req, res)` in `store` (express-rate-limit's MemoryStore when none is given)
+ * Counts one hit for `keyOf(req, res)` in `store` (a CompactMemoryStore when none is given)
  * and sets the draft-7 `RateLimit` and `RateLimit-Policy` headers, as express-rate-limit's
  * `standardHeaders: 'draft-7'` does; over the limit it calls `over` with the seconds until the window
  * resets. A store error goes to `next` (failClosed makes it a 503). express-rate-limit's own middleware
@@ -35,7 +31,7 @@ function windowLimiter(
   over: OverLimit,
 ) {
   const windowMs = window.windowSeconds * 1000
-  const store = given ? failClosed(given) : new MemoryStore()
+  const store = given ? failClosed(given) : new CompactMemoryStore()
   void Promise.resolve(store.init?.({ windowMs } as Options)).catch(() => undefined)
   const policy = `${window.limit};w=${window.windowSeconds}`
   return function limiter(req: Request, res: Response, next: NextFunction): void {
@@ -66,7 +62,11 @@ export function perIpLimit(limits: Config['limits'], store?: Store) {
   return windowLimiter(
     limits.perIp,
     store,
-    (req) => ipKeyGenerator(req.ip ?? 'unknown', 56),
+    (req) => {
+      const ip = requestIp(req) || 'unknown'
+      // An address without ':' is not IPv6: ipKeyGenerator returns it as is, without its isIPv6 regex.
+      return ip.includes(':') ? ipKeyGenerator(ip, 56) : ip
+    },
     (retryAfter, _req, _res, next) => next(new RateLimited(retryAfter, { reason: 'per-IP limit' })),
   )
 }

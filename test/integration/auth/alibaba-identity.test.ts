@@ -1,7 +1,7 @@
 // Alibaba workloads as callers (issue 21): a GetCallerIdentity signed by the real SDK signer, verified through
 // the emulator's STS; every hostile case refused, the ones caught before STS never reaching it.
 import { randomUUID } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { encodeAlibabaCredential, MAX_ALIBABA_CREDENTIAL_BYTES } from '../../../src/auth/alibaba-request.ts'
@@ -22,6 +22,7 @@ import { InvalidToken, UpstreamUnavailable } from '../../../src/errors.ts'
 import { signCallerIdentity } from '../../../src/sts/alibaba-client.ts'
 import { sdkAssumeRole, sdkClient, staticCredential } from '../../fixtures/emulator-sdk.ts'
 import { timestamp } from '../../fixtures/emulator-signer.ts'
+import { deadPort } from '../../fixtures/ports.ts'
 
 const AUDIENCE = 'sts-vend.test'
 const PARTNER = '1000000000000002'
@@ -279,10 +280,7 @@ describe('Alibaba identity login, hostile cases (none reaches AssumeRole)', () =
   })
 
   it('when STS is unreachable, then it is 503 upstream_unavailable', async () => {
-    const dead: Server = createServer()
-    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r))
-    const endpoint = `127.0.0.1:${(dead.address() as AddressInfo).port}`
-    await new Promise<void>((r) => dead.close(() => r()))
+    const endpoint = `127.0.0.1:${await deadPort()}`
     const v = createAlibabaVerifier([{ ...issuer, stsEndpoint: endpoint }], {
       protocol: 'http',
       timeoutMs: 500,

@@ -1,5 +1,3 @@
-// JWKS and discovery faults, backoff, readiness, rotation and the verified-token cache, against the loopback stub.
-import { createServer } from 'node:net'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createTokenVerifier } from '../../../src/auth/index.ts'
 import type { IssuerConfig } from '../../../src/config/index.ts'
@@ -14,6 +12,7 @@ import {
   type TestKey,
 } from '../../fixtures/issuer.ts'
 import { type JwksStub, startJwksStub } from '../../fixtures/jwks-server.ts'
+import { deadPort } from '../../fixtures/ports.ts'
 import { expectInvalidToken, expectUpstreamUnavailable, rejectionOf } from '../../fixtures/refusals.ts'
 
 const START = new Date('2031-03-01T12:00:00Z').getTime()
@@ -160,10 +159,7 @@ describe('a JWKS endpoint that fails', () => {
   })
 
   it('when the JWKS port is closed, then 503 with the connection error', async () => {
-    const probe = createServer()
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-    const { port } = probe.address() as { port: number }
-    await new Promise<void>((resolve) => probe.close(() => resolve()))
+    const port = await deadPort()
     const v = createTokenVerifier([corp({ jwksUri: `http://127.0.0.1:${port}/jwks.json` })], { now })
     expectUpstreamUnavailable(
       await rejectionOf(v.verify(bearer(await tokenOf(rs1)))),

@@ -64,6 +64,16 @@ describe('a real provider', () => {
     expect(fetchesSince(before)).toEqual({ discovery: 1, jwks: 1 })
   })
 
+  it('when the verifier has a mark, then every Caller it makes carries it, cached or not (config reload pins by it)', async () => {
+    const mark = {}
+    const v = createTokenVerifier([config()], { mark })
+    const token = await op.accessToken()
+    const first = await v.verify(bearer(token))
+    expect(first.verifiedBy).toBe(mark)
+    expect((await v.verify(bearer(token))).verifiedBy).toBe(mark)
+    expect((await createTokenVerifier([config()]).verify(bearer(token))).verifiedBy).toBeUndefined()
+  })
+
   it('when the issuer names the jwksUri directly, then tokens verify without discovery', async () => {
     const before = { ...op.counts }
     const { discovery: _off, ...direct } = config({ jwksUri: `${op.issuer}/jwks` })

@@ -1,7 +1,6 @@
 // Fleet mode's deny list and issued-credential index on the Redis at 127.0.0.1:6379 (issues 19 and 20):
 // two apps share one key prefix; `deny add` through the CLI reaches both; a credential issued by one
 // replica is explained by the other. Each test file uses its own prefix, deleted afterwards.
-// biome-ignore-all lint/suspicious/noTemplateCurlyInString: rule templates (${sub}) are data here.
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -22,6 +21,7 @@ import { createCapturingLogger } from '../../../src/logger.ts'
 import { type Adapters, buildAdapters } from '../../../src/server.ts'
 import { createRecordingSts } from '../../fixtures/fake-sts.ts'
 import { redisOrSkip } from '../../fixtures/redis.ts'
+import { bareAppUsers, corpIssuer } from '../../fixtures/rules.ts'
 import { startTestIssuer, type TestIssuer } from '../../fixtures/test-issuer.ts'
 
 const available = await redisOrSkip(undefined, 'the fleet tests')
@@ -42,23 +42,8 @@ function writeConfig(withFile: boolean, redisUrl = REDIS_URL): void {
     limits: { store: 'memory' },
     fleet: { redisUrl, cacheKeyFile: keyFile, keyPrefix: PREFIX },
     ...(withFile ? { denylist: { file: 'deny.yaml' } } : {}),
-    issuers: [
-      {
-        id: 'corp',
-        issuer: issuer.issuer,
-        audiences: ['sts-vend'],
-        jwksUri: issuer.jwksUri,
-        algorithms: ['RS256'],
-      },
-    ],
-    rules: [
-      {
-        id: 'app-users',
-        issuer: 'corp',
-        roleArn: 'acs:ram::1234567890123456:role/oss-app-user',
-        oss: { bucket: 'examplebucket', region: 'cn-hangzhou', prefix: 'users/${sub}/', access: 'read' },
-      },
-    ],
+    issuers: [corpIssuer(issuer)],
+    rules: [bareAppUsers({ oss: { access: 'read' } })],
   }
   writeFileSync(configFile, JSON.stringify(config))
 }

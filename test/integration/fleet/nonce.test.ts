@@ -6,7 +6,7 @@ import { connectFleetRedis, type FleetRedis } from '../../../src/fleet/redis.ts'
 import { redisOrSkip } from '../../fixtures/redis.ts'
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379'
-const PREFIX = `sts-vend:test:nonce:${randomUUID()}:`
+const PREFIX = `sts-vend-test:nonce:${randomUUID()}:`
 const available = await redisOrSkip(REDIS_URL)
 let redis: FleetRedis
 

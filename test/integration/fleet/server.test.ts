@@ -13,7 +13,7 @@ import { createCapturingLogger } from '../../../src/logger.ts'
 import { type Adapters, buildAdapters } from '../../../src/server.ts'
 import { createRecordingSts } from '../../fixtures/fake-sts.ts'
 import { redisOrSkip } from '../../fixtures/redis.ts'
-import { corpIssuer } from '../../fixtures/rules.ts'
+import { bareAppUsers, corpIssuer } from '../../fixtures/rules.ts'
 import { startTestIssuer, type TestIssuer } from '../../fixtures/test-issuer.ts'
 
 const available = await redisOrSkip(undefined, 'the fleet tests')
@@ -30,14 +30,7 @@ const config = (redisUrl: string) =>
     limits: { store: 'memory' },
     fleet: { redisUrl, cacheKeyFile: keyFile, keyPrefix: PREFIX },
     issuers: [corpIssuer(issuer)],
-    rules: [
-      {
-        id: 'app-users',
-        issuer: 'corp',
-        roleArn: 'acs:ram::1234567890123456:role/oss-app-user',
-        oss: { bucket: 'examplebucket', region: 'cn-hangzhou', prefix: 'users/${sub}/', access: 'read' },
-      },
-    ],
+    rules: [bareAppUsers({ oss: { access: 'read' } })],
   })
 
 async function replica(redisUrl: string, sts = createRecordingSts()) {

@@ -7,6 +7,7 @@ import { createCapturingLogger } from '../../../src/logger.ts'
 import type { Metrics } from '../../../src/metrics.ts'
 import { buildAdapters } from '../../../src/server.ts'
 import { createRecordingSts, type RecordingSts } from '../../fixtures/fake-sts.ts'
+import { appUsers, corpIssuer } from '../../fixtures/rules.ts'
 import { startTestIssuer, type TestIssuer } from '../../fixtures/test-issuer.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: test patches reach into arbitrary nested config keys.
@@ -33,33 +34,18 @@ export function baselineConfig(issuer: TestIssuer, patch: (raw: Loose) => void =
     server: { cors: { origins: ['https://app.example.test'] } },
     limits: { perIp: { limit: 300, windowSeconds: 60 }, perSubject: { limit: 60, windowSeconds: 60 } },
     issuers: [
-      {
-        id: 'corp',
-        issuer: issuer.issuer,
-        audiences: ['sts-vend'],
-        jwksUri: issuer.jwksUri,
+      corpIssuer(issuer, {
         algorithms: ['RS256', 'ES256'],
         clockToleranceSeconds: 30,
         maxTokenAgeSeconds: 3600,
-      },
+      }),
     ],
     rules: [
-      {
-        id: 'app-users',
-        issuer: 'corp',
+      appUsers({
         // The first rule: naming it skips no earlier rule (design §14), so callers may ask for it.
         selectable: true,
-        when: { groups: { contains: 'photo-app' } },
         roleArn: 'acs:ram::1000000000000001:role/oss-app-user',
-        sessionName: 'app-${sub}',
-        oss: {
-          bucket: 'examplebucket',
-          region: 'cn-hangzhou',
-          prefix: 'users/${sub}/',
-          access: 'read-write',
-        },
-        durationSeconds: { default: 3600, max: 3600 },
-      },
+      }),
       {
         id: 'browser',
         issuer: 'corp',

@@ -17,10 +17,12 @@ async function redisReachable(): Promise<boolean> {
   try {
     await client.connect()
     await client.ping()
-    // Start from clean counters: the limiter keys of earlier runs would skew the counts.
-    for await (const keys of client.scanIterator({ MATCH: 'sts-vend:*', COUNT: 1000 })) {
-      if (keys.length > 0) await client.del(keys)
-    }
+    // Start from clean counters: the limiter keys of earlier runs would skew the counts. Only the
+    // limiter's own keys: other files running now keep theirs under other prefixes.
+    for (const match of ['sts-vend:ip:*', 'sts-vend:sub:*'])
+      for await (const keys of client.scanIterator({ MATCH: match, COUNT: 1000 })) {
+        if (keys.length > 0) await client.del(keys)
+      }
     await client.quit()
     return true
   } catch {

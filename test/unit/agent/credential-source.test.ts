@@ -10,6 +10,7 @@ import { createCredentialSource } from '../../../src/agent/credential-source.ts'
 import { RefreshError } from '../../../src/agent/errors.ts'
 import { createCapturingLogger } from '../../../src/logger.ts'
 import { type CredentialsStub, startCredentialsStub } from '../../fixtures/credentials-stub.ts'
+import { deadPort } from '../../fixtures/ports.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'sts-vend-agent-source-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -36,7 +37,14 @@ beforeEach(async () => {
 afterEach(() => stub.close())
 
 function source(
-  extra: { rule?: string; prefix?: string; access?: string; fetch?: typeof fetch; timeoutMs?: number } = {},
+  extra: {
+    server?: string
+    rule?: string
+    prefix?: string
+    access?: string
+    fetch?: typeof fetch
+    timeoutMs?: number
+  } = {},
 ) {
   return createCredentialSource({ server: stub.url, tokenFile, logger: capture.logger, now, ...extra })
 }
@@ -156,8 +164,8 @@ describe('failures', () => {
   })
 
   it('when sts-vend is not listening, then upstream_unreachable', async () => {
-    await stub.close()
-    await expect(source().get()).rejects.toMatchObject({ reason: 'upstream_unreachable' })
+    const server = `http://127.0.0.1:${await deadPort()}`
+    await expect(source({ server }).get()).rejects.toMatchObject({ reason: 'upstream_unreachable' })
   })
 
   it('when sts-vend does not answer in time, then upstream_unreachable', async () => {

@@ -1,5 +1,3 @@
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { decodeJwt } from 'jose'
@@ -9,6 +7,7 @@ import { parseClaim } from '../../../src/commands/token.ts'
 import { DEV_ISSUER_DEFAULT_PORT, DEV_ISSUER_DEFAULT_URL } from '../../../src/dev/defaults.ts'
 import { type DevIssuer, startDevIssuer } from '../../../src/dev/issuer.ts'
 import { captureIo } from '../../fixtures/cli-io.ts'
+import { deadPort } from '../../fixtures/ports.ts'
 
 const _root = join(dirname(fileURLToPath(import.meta.url)), '../../..')
 
@@ -19,15 +18,6 @@ beforeAll(async () => {
   dev = await startDevIssuer()
 })
 afterAll(() => dev.close())
-
-/** A loopback port that nothing listens on (bound, then released). */
-async function deadPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
 
 describe('sts-vend token', () => {
   it('when the dev issuer runs, then it prints one token and a newline, with the claims parsed as JSON', async () => {

@@ -53,7 +53,7 @@ describe('loadConfig', () => {
       perIp: { limit: 300, windowSeconds: 60 },
       perSubject: { limit: 60, windowSeconds: 60 },
     })
-    expect(config.cache).toEqual({ maxEntries: 10000, minRemainingSeconds: 300 })
+    expect(config.cache).toEqual({ maxEntries: 10000, maxMemoryMiB: 64, minRemainingSeconds: 300 })
     expect(config.console).toBeUndefined()
   })
 
@@ -102,7 +102,7 @@ describe('loadConfig', () => {
     expect(config.server).toMatchObject({ host: '127.0.0.1', port: 9000, cors: { origins: [] } })
     expect(config.limits.perIp).toEqual({ limit: 5, windowSeconds: 60 })
     expect(config.limits.perSubject).toEqual({ limit: 60, windowSeconds: 60 })
-    expect(config.cache).toEqual({ maxEntries: 7, minRemainingSeconds: 300 })
+    expect(config.cache).toEqual({ maxEntries: 7, maxMemoryMiB: 64, minRemainingSeconds: 300 })
   })
 
   it('when the console section names an issuer, then its scopes default to openid and profile', () => {

@@ -1,6 +1,7 @@
 // Every refusal of issue 3 and design §3/§4/§6.1, each reported with its exact path.
 import { describe, expect, it } from 'vitest'
 import { ConfigError, type ConfigProblem, loadConfig } from '../../../src/config/index.ts'
+import { CORP_ISS, corpIssuer } from '../../fixtures/rules.ts'
 import { type RawConfig, SUB, VALID_YAML, validConfig } from './valid-config.ts'
 
 type Mutation = (c: RawConfig) => void
@@ -375,15 +376,7 @@ describe('every rule problem names the rule id (issue 16 item 12)', () => {
     roleArn: 'acs:ram::1234567890123456:role/oss-app-user',
     oss: { bucket: 'examplebucket', region: 'cn-hangzhou', prefix: 'up/${sub}/', access: 'read' },
   }
-  const issuers = [
-    {
-      id: 'corp',
-      issuer: 'https://id.example.test/',
-      audiences: ['sts-vend'],
-      jwksUri: 'https://id.example.test/jwks.json',
-      algorithms: ['RS256'],
-    },
-  ]
+  const issuers = [corpIssuer({ issuer: CORP_ISS, jwksUri: `${CORP_ISS}jwks.json` })]
   const problemsOf = (rule: Record<string, unknown>) => {
     try {
       loadConfig({ issuers, rules: [{ ...base, id: 'first' }, rule] })

@@ -1,4 +1,5 @@
 // A minimal valid config as a plain object, fresh on every call, for tests that break one thing at a time.
+import { bareAppUsers, corpIssuer } from '../../fixtures/rules.ts'
 
 export type RawConfig = Record<string, unknown> & {
   issuers: Record<string, unknown>[]
@@ -12,28 +13,13 @@ export const SUB = '${sub}'
 export function validConfig(): RawConfig {
   return {
     issuers: [
-      {
-        id: 'corp',
-        issuer: 'https://id.example.com/',
+      corpIssuer(
+        { issuer: 'https://id.example.com/', jwksUri: 'https://id.example.com/.well-known/jwks.json' },
         // sts-vend-console: the console's client id, which the console section needs as an audience.
-        audiences: ['sts-vend', 'sts-vend-console'],
-        jwksUri: 'https://id.example.com/.well-known/jwks.json',
-        algorithms: ['RS256', 'ES256'],
-      },
+        { audiences: ['sts-vend', 'sts-vend-console'], algorithms: ['RS256', 'ES256'] },
+      ),
     ],
-    rules: [
-      {
-        id: 'app-users',
-        issuer: 'corp',
-        roleArn: 'acs:ram::1234567890123456:role/oss-app-user',
-        oss: {
-          bucket: 'examplebucket',
-          region: 'cn-hangzhou',
-          prefix: `users/${SUB}/`,
-          access: 'read-write',
-        },
-      },
-    ],
+    rules: [bareAppUsers() as RawConfig['rules'][number]],
   }
 }
 

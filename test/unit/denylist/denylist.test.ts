@@ -72,9 +72,9 @@ describe('deny list file', () => {
     )
     try {
       writeFileSync(path, '- { sub: alice }\n')
-      await expect.poll(() => seen.length, { timeout: 3000 }).toBe(1)
+      await expect.poll(() => seen.length, { timeout: 10_000 }).toBe(1)
       writeFileSync(path, '- { issuer: corp, sub: alice }\n')
-      await expect.poll(() => seen.length, { timeout: 3000 }).toBe(2)
+      await expect.poll(() => seen.length, { timeout: 10_000 }).toBe(2)
       expect(seen[1]).toEqual([{ issuer: 'corp', sub: 'alice' }])
     } finally {
       watch.close()

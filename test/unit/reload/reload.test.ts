@@ -19,12 +19,18 @@ afterEach(() => {
 function runtime(generation: number, prefix: string, caller: Caller): Runtime {
   const { config, rules } = compile([appUsers({ oss: { prefix } })])
   const unused = { issue: () => Promise.reject(new Error('no STS here')) }
+  // As createTokenVerifier with `mark`: every Caller it makes carries the runtime's pin.
+  const pin = {}
   return {
     generation,
     sha256: String(generation),
     config,
     rules,
-    verifier: { verify: async () => ({ ...caller }), readiness: async () => ({ ready: true, issuers: {} }) },
+    pin,
+    verifier: {
+      verify: async () => ({ ...caller, verifiedBy: pin }),
+      readiness: async () => ({ ready: true, issuers: {} }),
+    },
     issue: createIssueCredentials({ rules, sts: unused, audit: {} as never, minRemainingSeconds: 300 }),
     simulate: () => {
       throw new Error('unused')
@@ -87,7 +93,7 @@ describe('watchFile', () => {
       version('..v2', 'two')
       symlinkSync('..v2', join(dir, '..data_tmp'))
       renameSync(join(dir, '..data_tmp'), join(dir, '..data'))
-      await expect.poll(() => seen, { timeout: 3000 }).toEqual(['two'])
+      await expect.poll(() => seen, { timeout: 10_000 }).toEqual(['two'])
     } finally {
       watch.close()
     }

@@ -153,6 +153,7 @@ describe('consoleSettings', () => {
   const config = (withSection: boolean) =>
     loadConfig({
       issuers: [
+        // Inline, not corpIssuer: this issuer finds its keys by discovery, so it has no jwksUri.
         {
           id: 'corp',
           issuer: 'https://id.example.com/',

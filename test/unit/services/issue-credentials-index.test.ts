@@ -1,32 +1,20 @@
 // Every served credential lands in the issued-credential index, hit or miss, without a write per cache hit.
-// biome-ignore-all lint/suspicious/noTemplateCurlyInString: rule templates (${sub}) are data here.
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { compileRules, loadConfig } from '../../../src/config/index.ts'
 import { createIssueCredentials } from '../../../src/services/issue-credentials.ts'
-import type { IssuedEntry, IssuedIndex } from '../../../src/services/issued-index.ts'
+import { packedPolicyOf } from '../../../src/services/issue-memo.ts'
+import {
+  createMemoryIssuedIndex,
+  type IssuedEntry,
+  type IssuedIndex,
+} from '../../../src/services/issued-index.ts'
+import type { PackedPolicy } from '../../../src/services/policy-pack.ts'
 import type { Caller, StsCredentials } from '../../../src/types.ts'
+import { bareAppUsers, CORP_ISS, compile } from '../../fixtures/rules.ts'
 
-const rules = compileRules(
-  loadConfig({
-    issuers: [
-      {
-        id: 'corp',
-        issuer: 'https://id.example.com/',
-        audiences: ['a'],
-        jwksUri: 'https://id.example.com/j',
-        algorithms: ['RS256'],
-      },
-    ],
-    rules: [
-      {
-        id: 'app-users',
-        issuer: 'corp',
-        roleArn: 'acs:ram::1000000000000001:role/oss-app-user',
-        oss: { bucket: 'examplebucket', region: 'cn-hangzhou', prefix: 'users/${sub}/', access: 'read' },
-      },
-    ],
-  }),
-)
+const { rules } = compile([
+  bareAppUsers({ roleArn: 'acs:ram::1000000000000001:role/oss-app-user', oss: { access: 'read' } }),
+])
 
 function countingIndex(): IssuedIndex & { writes: IssuedEntry[] } {
   const writes: IssuedEntry[] = []
@@ -43,18 +31,20 @@ function countingIndex(): IssuedIndex & { writes: IssuedEntry[] } {
 
 const audit = { issued() {}, denied() {}, explained() {} }
 const facts = { requestId: 'r', clientIp: '127.0.0.1' }
+/** Credentials STS issued an hour ahead (secret `s`, token `t`). */
+const issued = (accessKeyId: string): StsCredentials => ({
+  accessKeyId,
+  accessKeySecret: 's',
+  securityToken: 't',
+  expiration: new Date(Date.now() + 3600_000),
+  requestId: 'R',
+})
 const caller = (subject: string): Caller =>
-  Object.freeze({ issuerId: 'corp', issuer: 'https://id.example.com/', subject, claims: {} })
+  Object.freeze({ issuerId: 'corp', issuer: CORP_ISS, subject, claims: {} })
 
 describe('createIssueCredentials with an issued-credential index', () => {
   it('when one caller is served the same cached credentials 200 times, then the index holds its entry, written once and touched every 64th hit', async () => {
-    const credentials: StsCredentials = {
-      accessKeyId: 'STS.one',
-      accessKeySecret: 's',
-      securityToken: 't',
-      expiration: new Date(Date.now() + 3600_000),
-      requestId: 'R',
-    }
+    const credentials = issued('STS.one')
     const index = countingIndex()
     const sts = { issue: async () => ({ credentials, cache: 'hit' as const }) }
     const service = createIssueCredentials({ rules, sts, audit, minRemainingSeconds: 300, index })
@@ -65,7 +55,7 @@ describe('createIssueCredentials with an issued-credential index', () => {
       await service.issueCredentials(alice, { format: 'json' }, { ...facts, budget })
     expect(index.writes.length).toBe(1 + Math.floor(199 / 64))
     expect(await index.find('STS.one')).toMatchObject({
-      issuer: 'https://id.example.com/',
+      issuer: CORP_ISS,
       subject: 'alice',
       rule: 'app-users',
       prefix: 'users/alice/',
@@ -79,6 +69,32 @@ describe('createIssueCredentials with an issued-credential index', () => {
       },
     })
     expect(JSON.stringify(index.writes)).not.toContain('"s"')
+  })
+
+  it('when the memory index records a memoized grant, then it keeps the grant’s packed Policy and answers its exact text', async () => {
+    const credentials = issued('STS.packed')
+    const index = createMemoryIssuedIndex({ maxEntries: 10 })
+    const recorded: (PackedPolicy | undefined)[] = []
+    const spy: IssuedIndex = {
+      record: (entry, packed) => {
+        recorded.push(packed)
+        return index.record(entry, packed)
+      },
+      find: (id) => index.find(id),
+    }
+    const sts = { issue: async () => ({ credentials, cache: 'miss' as const }) }
+    const service = createIssueCredentials({ rules, sts, audit, minRemainingSeconds: 300, index: spy })
+    const bob = caller('bob')
+    await service.issueCredentials(bob, { format: 'json' }, { ...facts, budget: { assertWithin: () => {} } })
+    const grant = service.decide(bob, { format: 'json' }, facts)
+    expect(recorded).toHaveLength(1)
+    expect(recorded[0]).toEqual(packedPolicyOf(grant))
+    expect(recorded[0]?.bytes.length).toBeLessThan(grant.policy.length / 2)
+    const found = await index.find('STS.packed')
+    expect(found?.policy).toBe(grant.policy)
+    expect(found?.policySha256).toBe(createHash('sha256').update(grant.policy).digest('hex'))
+    expect(grant.policySha256).toBe(found?.policySha256)
+    expect(grant.policy).toContain('users/bob/')
   })
 
   it('when another caller is served, then its own entry is written at once', async () => {

@@ -30,7 +30,6 @@ describe('toStsCredentials', () => {
       securityToken: 'CAIStoken',
       expiration: new Date('2026-01-01T11:00:00Z'),
       requestId: 'RID-1',
-      assumedRoleArn: `${input.roleArn}/${input.roleSessionName}`,
     })
   })
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { OssError } from '../../../../src/emulator/oss/errors.ts'
 import { errorXml, parseCompleteMultipartUpload } from '../../../../src/emulator/oss/xml.ts'
+import { cpuTimed } from '../../../fixtures/cpu-time.ts'
 
 function codeOf(fn: () => unknown): string {
   try {
@@ -60,8 +61,9 @@ describe('OSS XML', () => {
 
   it('when a 2 MB body of unclosed parts and whitespace arrives, then it is refused in linear time', () => {
     const hostile = `<CompleteMultipartUpload>${' '.repeat(1_000_000)}${'<Part>'.repeat(150_000)}</CompleteMultipartUpload>`
-    const started = performance.now()
-    expect(codeOf(() => parseCompleteMultipartUpload(hostile))).toBe('MalformedXML')
-    expect(performance.now() - started).toBeLessThan(500)
+    const { value: code, ms } = cpuTimed(() => codeOf(() => parseCompleteMultipartUpload(hostile)))
+    expect(code).toBe('MalformedXML')
+    // CPU time, not wall time: the suite's other workers do not count against the parser.
+    expect(ms).toBeLessThan(500)
   })
 })

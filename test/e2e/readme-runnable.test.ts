@@ -4,8 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type CliProcess, freePort, ROOT, spawnCli } from '../fixtures/processes.ts'
-import { README } from './markdown.ts'
+import { README } from '../docs/markdown.ts'
 import {
   DOCUMENTED_PORTS,
   type PortName,
@@ -14,7 +13,8 @@ import {
   sampleLine,
   substitute,
   TOKEN_PLACEHOLDER,
-} from './runnable.ts'
+} from '../docs/runnable.ts'
+import { type CliProcess, freePort, ROOT, spawnCli } from '../fixtures/processes.ts'
 
 const CLI = `node ${join(ROOT, 'bin', 'sts-vend.js')}`
 const SNIPPET_HEADER = /^ali-oss with alice's credentials/
