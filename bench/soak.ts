@@ -309,7 +309,15 @@ async function main(): Promise<void> {
   await issuer.close()
 
   const scan = await scanLog(logFile, secrets)
-  const stderr = service.proc.stderr()
+  // The service's stderr without what Node's inspector prints itself (the memory check opened it).
+  const stderr = service.proc
+    .stderr()
+    .split('\n')
+    .filter(
+      (line) => !/^(Debugger (listening on|attached|ending)|For help, see: https:\/\/nodejs\.org)/.test(line),
+    )
+    .join('\n')
+    .trim()
 
   const baseline = baselineMemory.rss
   const final = finalMemory.rss
