@@ -46,6 +46,12 @@ function describe(error: z.ZodError): string {
   return `${where}: ${issue.message}`
 }
 
+/** The raw query string of the request as sent (after `?`; empty without one). */
+export function searchOf(req: { originalUrl: string }): string {
+  const q = req.originalUrl.indexOf('?')
+  return q === -1 ? '' : req.originalUrl.slice(q + 1)
+}
+
 /** Reads the query string strictly: unknown parameters and repeated parameters are 400. */
 export function parseQuery(search: string, allowed: readonly string[]): Map<string, string> {
   const params = new URLSearchParams(search)

@@ -1,10 +1,10 @@
 // POST/GET /v1/credentials and POST /v1/simulate: adapt the request, call the use case, shape the answer.
-import { type Request, type RequestHandler, Router } from 'express'
+import { type RequestHandler, Router } from 'express'
 import type { TokenVerifier } from '../auth/index.ts'
 import { formatIssued, type ServiceLinks, serviceLinks } from '../formats/index.ts'
 import type { IssueCredentials } from '../services/issue-credentials.ts'
 import type { Simulate } from '../services/simulate.ts'
-import { parseCredentialRequest } from './credential-request.ts'
+import { parseCredentialRequest, searchOf } from './credential-request.ts'
 import { callerOf } from './locals.ts'
 import { clientIpOf } from './middleware/client-ip.ts'
 import { assertSubjectWithinLimit } from './middleware/rate-limit.ts'
@@ -28,11 +28,6 @@ export function authenticate(verifier: TokenVerifier): RequestHandler {
     res.locals.caller = await verifier.verify(req.headersDistinct['authorization'])
     next()
   }
-}
-
-function searchOf(req: Request): string {
-  const q = req.originalUrl.indexOf('?')
-  return q === -1 ? '' : req.originalUrl.slice(q + 1)
 }
 
 /** The routes at their full paths, mounted at the app root: no `/v1` prefix to strip and restore per request. */

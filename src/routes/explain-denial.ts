@@ -1,12 +1,12 @@
 // POST /v1/explain-denial (issue 20): why OSS refused a credential issued to this caller. Authenticated and
 // limited like /v1/credentials; the body is validated here, the answer comes from services/explain-denial.
-import { type Request, type RequestHandler, Router } from 'express'
+import { type RequestHandler, Router } from 'express'
 import { z } from 'zod'
 import { InvalidRequest, NotFound } from '../errors.ts'
 import type { Audit } from '../services/audit.ts'
 import { type ExplainDenial, readQuestion } from '../services/explain-denial.ts'
-import type { Caller } from '../types.ts'
-import { parseQuery } from './credential-request.ts'
+import { parseQuery, searchOf } from './credential-request.ts'
+import { callerOf } from './locals.ts'
 import { clientIpOf } from './middleware/client-ip.ts'
 import { assertSubjectWithinLimit } from './middleware/rate-limit.ts'
 import { sendJson } from './send-json.ts'
@@ -52,17 +52,12 @@ function readBody(raw: Buffer | undefined): z.infer<typeof questionSchema> {
   return parsed.data
 }
 
-function searchOf(req: Request): string {
-  const q = req.originalUrl.indexOf('?')
-  return q === -1 ? '' : req.originalUrl.slice(q + 1)
-}
-
 export function explainDenialRoutes(deps: ExplainDenialRouteDeps): Router {
   const router = Router({ caseSensitive: true, strict: true })
   router.post('/explain-denial', ...deps.before, async (req, res) => {
-    const caller = res.locals['caller'] as Caller
+    const caller = callerOf(res.locals)
     parseQuery(searchOf(req), [])
-    const body = readBody(res.locals['rawBody'] as Buffer | undefined)
+    const body = readBody(res.locals.rawBody)
     const asked = readQuestion({
       ...(body.accessKeyId === undefined ? {} : { accessKeyId: body.accessKeyId }),
       ...(body.action === undefined ? {} : { action: body.action }),
@@ -72,7 +67,7 @@ export function explainDenialRoutes(deps: ExplainDenialRouteDeps): Router {
     })
     // Before the lookup: someone probing AccessKeyIds is limited even though every miss is a 404.
     assertSubjectWithinLimit(res)
-    const ctx = { requestId: res.locals['requestId'] as string, clientIp: clientIpOf(req) }
+    const ctx = { requestId: res.locals.requestId, clientIp: clientIpOf(req) }
     const line = { accessKeyId: asked.accessKeyId, action: asked.action }
     try {
       const answer = await deps.explainDenial(caller, asked)

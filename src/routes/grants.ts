@@ -1,8 +1,8 @@
 // GET /v1/grants (issue 20): the grants this token may ask for, authenticated and limited like /v1/credentials.
-import { type Request, type RequestHandler, Router } from 'express'
+import { type RequestHandler, Router } from 'express'
 import type { ListGrants } from '../services/list-grants.ts'
-import type { Caller } from '../types.ts'
-import { parseQuery } from './credential-request.ts'
+import { parseQuery, searchOf } from './credential-request.ts'
+import { callerOf } from './locals.ts'
 import { clientIpOf } from './middleware/client-ip.ts'
 import { assertSubjectWithinLimit } from './middleware/rate-limit.ts'
 import { sendJson } from './send-json.ts'
@@ -13,15 +13,10 @@ export interface GrantRouteDeps {
   before: readonly RequestHandler[]
 }
 
-function searchOf(req: Request): string {
-  const q = req.originalUrl.indexOf('?')
-  return q === -1 ? '' : req.originalUrl.slice(q + 1)
-}
-
 export function grantRoutes(deps: GrantRouteDeps): Router {
   const router = Router({ caseSensitive: true, strict: true })
   router.get('/grants', ...deps.before, (req, res) => {
-    const caller = res.locals['caller'] as Caller
+    const caller = callerOf(res.locals)
     // No query parameters: any is 400, as on the credential routes.
     parseQuery(searchOf(req), [])
     const grants = deps.listGrants(caller, { clientIp: clientIpOf(req) })
