@@ -113,6 +113,7 @@ describe('Dockerfile structure', () => {
       'node',
       '--max-old-space-size-percentage=50',
       '--min-semi-space-size=16',
+      '--max-semi-space-size=16',
       '--disable-warning=DEP0169',
       'dist/server.js',
     ])
