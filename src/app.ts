@@ -14,7 +14,7 @@ import { formatAppServerError, serviceLinks } from './formats/index.ts'
 import type { Logger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
 import { consoleRoutes, consoleSettings } from './routes/console.ts'
-import { queryFormat } from './routes/credential-request.ts'
+import { queryFormat, searchOf } from './routes/credential-request.ts'
 import { authenticate, credentialRoutes } from './routes/credentials.ts'
 import { explainDenialRoutes } from './routes/explain-denial.ts'
 import { grantRoutes } from './routes/grants.ts'
@@ -128,8 +128,8 @@ function responseDefaults(req: Request, res: Response, next: NextFunction): void
     res.setHeader('Cache-Control', 'no-store')
     res.setHeader('Pragma', 'no-cache')
   }
-  const q = req.originalUrl.indexOf('?')
-  if (q !== -1 && queryFormat(req.originalUrl.slice(q + 1)) === 'appserver') res.locals.appserver = true
+  const search = searchOf(req)
+  if (search !== '' && queryFormat(search) === 'appserver') res.locals.appserver = true
   next()
 }
 
