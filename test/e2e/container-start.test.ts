@@ -12,6 +12,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse, stringify } from 'yaml'
 import { type Instruction, parseDockerfile } from '../deploy/dockerfile-parse.ts'
+import { imageNodeOrSkip } from '../fixtures/node-line.ts'
 import { exitOf } from '../fixtures/processes.ts'
 import { redisOrSkip, TEST_REDIS_URL } from '../fixtures/redis.ts'
 import { bareAppUsers, CLOSED_ISSUER, corpIssuer } from '../fixtures/rules.ts'
@@ -20,6 +21,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '../..')
 const work = mkdtempSync(join(tmpdir(), 'sts-vend-image-'))
 const app = join(work, 'app')
 const configPath = join(work, 'config.yaml')
+// The CMD's flags and the compile cache's directory are those of the image's Node line.
+const onImageNode = imageNodeOrSkip('the container start tests')
 let instructions: Instruction[] = []
 let runtime: Instruction[] = []
 
@@ -118,6 +121,7 @@ async function startCmd(config: string): Promise<{ child: ChildProcess; url: str
 }
 
 beforeAll(async () => {
+  if (!onImageNode) return
   instructions = parseDockerfile(await readFile(join(root, 'Dockerfile'), 'utf8'))
   runtime = stageOf(instructions)
   await buildImageLayout()
@@ -157,7 +161,7 @@ function healthcheck(url: string): Promise<number | null> {
   })
 }
 
-describe('the container start command', () => {
+describe.skipIf(!onImageNode)('the container start command', () => {
   it('when dist/server.js runs with the image environment, then it serves /healthz and /openapi.yaml', async () => {
     expect(imageEnv()['NODE_ENV']).toBe('production')
     const health = await fetch(`${serverUrl}/healthz`)
@@ -196,7 +200,7 @@ describe('the container start command', () => {
   })
 })
 
-describe('the container start command with Redis', () => {
+describe.skipIf(!onImageNode)('the container start command with Redis', () => {
   it('when the config puts the limits and the fleet in Redis, then the bundle loads the Redis client and serves', async (ctx) => {
     if (!(await redisOrSkip(TEST_REDIS_URL, 'the bundle-with-Redis start'))) return ctx.skip()
     const keyFile = join(work, 'cache.key')
