@@ -19,6 +19,10 @@ export interface HeapSnapshot {
 
 /** Connects to the inspector listening on `port` (polls until the child has opened it). */
 export async function connectInspector(port: number, timeoutMs = 20_000): Promise<Inspector> {
+  if (typeof WebSocket !== 'function')
+    throw new Error(
+      `the inspector client needs the global WebSocket of Node 22 or newer; this is Node ${process.version}`,
+    )
   const deadline = Date.now() + timeoutMs
   let url: string | undefined
   while (!url) {
